@@ -1,0 +1,63 @@
+"""Command line: ``python -m autograder release [aN]`` and ``python -m autograder grade ...``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .assignments import ASSIGNMENTS
+from .engines import BACKENDS
+from .grade import DEVICES, GradeConfig, grade_batch
+from .sandbox import Limits
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__)
+    verbs = parser.add_subparsers(dest="verb", required=True)
+
+    rel = verbs.add_parser("release", help="generate the student notebook, nbgrader tree and otter artefacts")
+    rel.add_argument("assignments", nargs="*", default=list(ASSIGNMENTS),
+                     help=f"assignments to release (default: all: {' '.join(ASSIGNMENTS)})")
+    rel.add_argument("--no-zip", action="store_true", help="skip building the otter autograder.zip")
+
+    gr = verbs.add_parser("grade", help="grade a folder of submitted notebooks")
+    gr.add_argument("--assignment", required=True, choices=ASSIGNMENTS, help="which assignment the notebooks are")
+    gr.add_argument("--submissions", required=True, type=Path,
+                    help="folder with <student>.ipynb files or <student>/ folders holding one notebook")
+    gr.add_argument("--out", type=Path, default=Path("graded"),
+                    help="output folder: grades.csv, results/, feedback/, gradebook.db (default: graded)")
+    gr.add_argument("--backend", choices=BACKENDS, default="nbgrader",
+                    help="engine that executes the notebooks (default: nbgrader)")
+    gr.add_argument("--device", choices=DEVICES, default="cpu",
+                    help="device given to the grading kernel as RECURRENT_DEVICE (default: cpu)")
+    gr.add_argument("--jobs", type=int, default=1, help="submissions graded in parallel (default: 1)")
+    gr.add_argument("--db-url", default=None,
+                    help="nbgrader gradebook database URL, e.g. postgresql://user@host/db "
+                         "(default: sqlite:///<out>/gradebook.db)")
+    gr.add_argument("--timeout", type=float, default=300.0,
+                    help="wall-clock seconds allowed per submission (default: 300)")
+    gr.add_argument("--cpu-limit", type=int, default=None, help="CPU seconds per grading process (default: none)")
+    gr.add_argument("--memory-limit", type=int, default=None, help="address-space MB per grading process (default: none)")
+    gr.add_argument("--regrade", action="store_true", help="grade again students already graded in --out")
+    gr.add_argument("--keep-workdirs", action="store_true", help="keep each submission's working copy (debugging)")
+
+    args = parser.parse_args(argv)
+    if args.verb == "release":
+        from .release import release
+
+        for assignment in args.assignments:
+            paths = release(assignment, build_zip=not args.no_zip)
+            print(f"released {assignment}: {paths.student_notebook.relative_to(paths.root)}, "
+                  f"{paths.nbgrader_dir.relative_to(paths.root)}, {paths.otter_dir.relative_to(paths.root)}")
+        return 0
+    config = GradeConfig(args.assignment, args.submissions, args.out, args.backend, args.device, args.jobs,
+                         args.db_url, Limits(args.timeout, args.cpu_limit, args.memory_limit), args.regrade,
+                         args.keep_workdirs)
+    results = grade_batch(config)
+    print(f"graded {len(results)} submissions -> {args.out / 'grades.csv'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,160 @@
+"""Hidden test cases: instructor inputs, how the kernel must call the student's code, and the verdict.
+
+A hidden test is split in two, so that nothing the student's kernel does can change a verdict:
+
+* the **capture** (``autograder.kernel``) runs inside the student's kernel. It receives the
+  instructor inputs (``manifest.json`` + ``inputs.npz``), calls the student's functions, and writes
+  their raw outputs as plain arrays to ``<question>.npz``;
+* the **verdict** (``Case.check``) runs in the clean grading process. It loads those arrays
+  (``allow_pickle=False``), recomputes the expected values from the reference solution, and decides.
+
+Argument specs a case may use (all serialisable without pickle):
+``np.ndarray`` (stored in inputs.npz), ``int``/``float``/``bool``/``str`` (stored in JSON),
+``Rng(seed)`` (a fresh ``np.random.default_rng(seed)`` in the kernel),
+``Namespace(name, value)`` (a global of the student's notebook, e.g. ``CORPUS_IDS``),
+``Config(cls, fields)`` (``env[cls](**fields)`` in the kernel), and ``dict`` of arrays.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+MANIFEST = "manifest.json"
+INPUTS = "inputs.npz"
+
+
+@dataclass(frozen=True)
+class Rng:
+    """A numpy Generator created in the kernel as ``np.random.default_rng(seed)``."""
+
+    seed: int
+
+
+@dataclass(frozen=True)
+class Config:
+    """An instance of the notebook's config dataclass ``cls`` built with ``fields``."""
+
+    cls: str
+    fields: dict
+
+
+@dataclass
+class Outcome:
+    """The verdict of one hidden case: full points if ``passed``, else none."""
+
+    passed: bool
+    message: str
+
+
+@dataclass
+class Case:
+    """One hidden test case.
+
+    ``call`` is ``"call"`` (record ``fn(*args)``) or ``"fwd_bwd"`` (``out, cache = fn(*args)``,
+    then record ``out`` and ``bwd(dout, cache)``). ``patch`` names student functions replaced by
+    the reference during the call, so that a question is graded independently of the others.
+    ``check(case, outputs, reference) -> Outcome`` runs in the clean process; ``outputs`` maps
+    ``"out"``/``"out.0"``/``"grad.2"``... to arrays, or holds ``"error"`` if the call raised.
+    """
+
+    id: str
+    question: str
+    points: float
+    describe: str  # student-facing: what this case exercises, never how it is checked
+    fn: str
+    args: list
+    check: Callable[["Case", dict, Any], Outcome]
+    call: str = "call"
+    bwd: str | None = None
+    dout: np.ndarray | None = None
+    patch: tuple[str, ...] = ()
+    keep: tuple[int, ...] | None = None  # for "call": keep only these items of a returned tuple
+    extra: dict = field(default_factory=dict)  # verdict-side data (tolerances, targets)
+
+
+def _arg_spec(case_id: str, i: int, arg, arrays: dict) -> dict:
+    if isinstance(arg, np.ndarray):
+        key = f"{case_id}/arg{i}"
+        arrays[key] = arg
+        return {"kind": "array", "key": key}
+    if isinstance(arg, Rng):
+        return {"kind": "rng", "seed": arg.seed}
+    if isinstance(arg, Config):
+        return {"kind": "config", "cls": arg.cls, "fields": arg.fields}
+    if isinstance(arg, dict):
+        keys = {}
+        for name, value in arg.items():
+            key = f"{case_id}/arg{i}/{name}"
+            arrays[key] = np.asarray(value)
+            keys[name] = key
+        return {"kind": "dict", "keys": keys}
+    if isinstance(arg, (bool, int, float, str)):
+        return {"kind": "value", "value": arg}
+    raise TypeError(f"case {case_id}: argument {i} of type {type(arg).__name__} cannot be shipped")
+
+
+def manifest_and_arrays(assignment: str, cases: list[Case]) -> tuple[dict, dict]:
+    """The JSON manifest and the arrays the kernel needs to call the student's functions."""
+    arrays: dict[str, np.ndarray] = {}
+    entries = []
+    for case in cases:
+        entry = {"id": case.id, "question": case.question, "call": case.call, "fn": case.fn,
+                 "bwd": case.bwd, "patch": list(case.patch),
+                 "keep": None if case.keep is None else list(case.keep),
+                 "args": [_arg_spec(case.id, i, a, arrays) for i, a in enumerate(case.args)]}
+        if case.dout is not None:
+            arrays[f"{case.id}/dout"] = case.dout
+            entry["dout"] = f"{case.id}/dout"
+        entries.append(entry)
+    return {"assignment": assignment, "cases": entries}, arrays
+
+
+def write_inputs(directory: Path, assignment: str, cases: list[Case], reference_notebook: Path) -> None:
+    """Write manifest.json and inputs.npz for the kernel into ``directory``."""
+    manifest, arrays = manifest_and_arrays(assignment, cases)
+    manifest["reference_notebook"] = str(reference_notebook)
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / MANIFEST).write_text(json.dumps(manifest, indent=1))
+    np.savez(directory / INPUTS, **arrays)
+
+
+def read_outputs(path: Path) -> dict[str, dict[str, np.ndarray]]:
+    """Load a kernel's ``<question>.npz`` safely: ``{case_id: {"out.0": array, ...}}``.
+
+    Only plain (non-object) arrays are accepted; anything else is reported as an error of its case.
+    """
+    grouped: dict[str, dict[str, np.ndarray]] = {}
+    try:
+        data = np.load(path, allow_pickle=False)
+        with data:
+            for key in data.files:
+                case_id, _, name = key.partition("/")
+                try:
+                    grouped.setdefault(case_id, {})[name] = data[key]
+                except ValueError as exc:  # object arrays need pickle: refused
+                    grouped.setdefault(case_id, {})["error"] = np.array(f"unreadable output {name}: {exc}")
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
+        return {"__file__": {"error": np.array(f"unreadable capture file: {exc}")}}
+    return grouped
+
+
+def outputs_to_bytes(outputs: dict[str, np.ndarray]) -> bytes:
+    """Serialise flat outputs to npz bytes (used by the kernel and by tests)."""
+    buffer = io.BytesIO()
+    np.savez(buffer, **outputs)
+    return buffer.getvalue()
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that a reader sees either the old file or the whole new one."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)

@@ -1,0 +1,121 @@
+"""Grading results: one record per submission, a store keyed by student, and grades.csv.
+
+The store holds one JSON file per student, written atomically as soon as that submission is graded,
+so a killed batch resumes where it stopped without losing or doubling anything.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+STATUSES = ("ok", "timeout", "engine_error", "bad_notebook")
+
+
+@dataclass
+class CaseResult:
+    id: str
+    describe: str
+    points: float
+    passed: bool
+    message: str
+
+
+@dataclass
+class QuestionResult:
+    question: str
+    score: float
+    max_score: float
+    cases: list[CaseResult] = field(default_factory=list)
+
+
+@dataclass
+class PublicResult:
+    question: str
+    name: str
+    passed: bool
+    message: str
+
+
+@dataclass
+class SubmissionResult:
+    student: str
+    assignment: str
+    backend: str
+    status: str  # one of STATUSES; anything but "ok" scores 0 everywhere
+    reason: str
+    seconds: float
+    questions: list[QuestionResult] = field(default_factory=list)
+    public: list[PublicResult] = field(default_factory=list)
+
+    @property
+    def score(self) -> float:
+        return sum(q.score for q in self.questions)
+
+    @property
+    def max_score(self) -> float:
+        return sum(q.max_score for q in self.questions)
+
+    def scores(self) -> dict[str, float]:
+        return {q.question: q.score for q in self.questions}
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=1)
+
+    @classmethod
+    def from_json(cls, text: str) -> "SubmissionResult":
+        data = json.loads(text)
+        data["questions"] = [QuestionResult(**{**q, "cases": [CaseResult(**c) for c in q["cases"]]})
+                             for q in data["questions"]]
+        data["public"] = [PublicResult(**p) for p in data["public"]]
+        return cls(**data)
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write so that readers see the old file or the complete new one, never a torn one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+class ResultsStore:
+    """``<out>/results/<student>.json``, one per graded submission."""
+
+    def __init__(self, directory: Path):
+        self.directory = Path(directory)
+
+    def path(self, student: str) -> Path:
+        return self.directory / f"{student}.json"
+
+    def has(self, student: str) -> bool:
+        return self.path(student).exists()
+
+    def put(self, result: SubmissionResult) -> None:
+        atomic_write_text(self.path(result.student), result.to_json())
+
+    def get(self, student: str) -> SubmissionResult:
+        return SubmissionResult.from_json(self.path(student).read_text(encoding="utf-8"))
+
+    def all(self) -> list[SubmissionResult]:
+        return [SubmissionResult.from_json(p.read_text(encoding="utf-8"))
+                for p in sorted(self.directory.glob("*.json"))]
+
+
+CSV_COLUMNS = ("student", "assignment", "question", "score", "max_score", "status", "reason")
+
+
+def grades_csv(results: list[SubmissionResult]) -> str:
+    """One row per student and question, sorted by student."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for result in sorted(results, key=lambda r: r.student):
+        for q in result.questions:
+            writer.writerow([result.student, result.assignment, q.question, f"{q.score:g}", f"{q.max_score:g}",
+                             result.status, result.reason])
+    return buffer.getvalue()
