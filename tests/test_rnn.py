@@ -169,3 +169,64 @@ def test_float32_stays_float32():
     assert h.dtype == np.float32
     grads = rnn_backward(np.ones_like(h), cache)
     assert all(g.dtype == np.float32 for g in grads)
+
+
+# --------------------------------------------------------------------------- truncated BPTT
+
+@pytest.mark.parametrize("T,k", [(7, 3), (6, 3), (5, 1), (4, 4), (4, 10), (1, 1)])
+def test_truncated_backward_equals_chunks_with_carried_state(T, k):
+    """Cutting the flow every k steps == running k-step chunks from the previous chunk's last state."""
+    rng = np.random.default_rng(7)
+    N, D, H = 2, 3, 4
+    x, h0, p = _inputs(rng, N, T, D, H)
+    dh = rng.standard_normal((N, T, H))
+    h, cache = rnn_forward(x, h0, **p)
+    got = rnn_backward(dh, cache, truncate=k)
+
+    dx = np.zeros_like(x)
+    sums = [np.zeros_like(p[n]) for n in PARAMS]
+    prev, dh0 = h0, None
+    for s in range(0, T, k):
+        hc, cc = rnn_forward(x[:, s:s + k], prev, **p)
+        gx, gh0, *gp = rnn_backward(dh[:, s:s + k], cc)
+        dx[:, s:s + k] = gx
+        dh0 = gh0 if s == 0 else dh0
+        sums = [a + b for a, b in zip(sums, gp)]
+        prev = hc[:, -1]  # carried forward; in numpy nothing flows back through it
+    np.testing.assert_allclose(h[:, -1], prev, rtol=1e-12, atol=1e-12)
+    for name, a, b in zip(("dx", "dh0", *PARAMS), got, [dx, dh0, *sums]):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12, err_msg=name)
+
+
+def test_truncation_at_or_beyond_T_is_full_bptt_and_k_must_be_positive():
+    rng = np.random.default_rng(8)
+    x, h0, p = _inputs(rng, 2, 5, 3, 4)
+    h, cache = rnn_forward(x, h0, **p)
+    dh = rng.standard_normal(h.shape)
+    for a, b in zip(rnn_backward(dh, cache), rnn_backward(dh, cache, truncate=5)):
+        np.testing.assert_array_equal(a, b)
+    full, cut = rnn_backward(dh, cache)[3], rnn_backward(dh, cache, truncate=2)[3]
+    assert not np.allclose(full, cut)
+    with pytest.raises(ValueError, match="truncate"):
+        rnn_backward(dh, cache, truncate=0)
+
+
+def test_truncated_backward_matches_torch_detach():
+    """numpy truncation == torch TBPTT with detach() between chunks (float64)."""
+    torch.manual_seed(2)
+    N, T, D, H, k = 2, 7, 3, 4, 3
+    rnn = torch.nn.RNN(D, H, batch_first=True).double()
+    p = params_from_torch(rnn)
+    rng = np.random.default_rng(9)
+    x, h0, dh = rng.standard_normal((N, T, D)), rng.standard_normal((N, H)), rng.standard_normal((N, T, H))
+    _, cache = rnn_forward(x, h0, **p)
+    ours = rnn_backward(dh, cache, truncate=k)
+
+    h = torch.tensor(h0[None])
+    for s in range(0, T, k):
+        out, h = rnn(torch.tensor(x[:, s:s + k]), h)
+        out.backward(torch.tensor(dh[:, s:s + k]))  # gradients accumulate in .grad across chunks
+        h = h.detach()
+    theirs = [rnn.weight_ih_l0.grad, rnn.weight_hh_l0.grad, rnn.bias_ih_l0.grad, rnn.bias_hh_l0.grad]
+    for name, a, b in zip(PARAMS, ours[2:], theirs):
+        np.testing.assert_allclose(a, b.numpy(), rtol=1e-10, atol=1e-12, err_msg=name)

@@ -133,7 +133,7 @@ def rnn_forward(x, h0, W_ih, W_hh, b_ih, b_hh):
     return h, caches
 
 
-def rnn_backward(dh, cache):
+def rnn_backward(dh, cache, truncate: int | None = None):
     """Backpropagation through time for :func:`rnn_forward`.
 
     Walks the steps backwards; at each step the gradient reaching ``h_t`` is the loss's own
@@ -144,6 +144,10 @@ def rnn_backward(dh, cache):
         dh: (N, T, H) upstream gradient of the loss with respect to every hidden state
             (to send a gradient into ``h_n`` too, add it to ``dh[:, -1]``).
         cache: from :func:`rnn_forward`.
+        truncate: k for truncated BPTT: the sequence is read in chunks of k steps (0-based steps
+            ``[0, k)``, ``[k, 2k)``, ...) and no gradient crosses from one chunk into the previous
+            one, exactly as if each chunk were run from the previous chunk's detached last state.
+            ``None`` (or k >= T) is full BPTT.
 
     Returns:
         dx (N, T, D), dh0 (N, H), dW_ih (H, D), dW_hh (H, H), db_ih (H,), db_hh (H,).
@@ -151,12 +155,16 @@ def rnn_backward(dh, cache):
     N, T, H = dh.shape
     if len(cache) != T:
         raise ValueError(f"dh has T={T} steps but the cache holds {len(cache)}")
+    if truncate is not None and truncate < 1:
+        raise ValueError(f"truncate must be a positive number of steps, got {truncate}")
     x0, _, W_ih, W_hh, _ = cache[0]
     dx = np.empty((N, T, x0.shape[1]), dtype=dh.dtype)
     dW_ih, dW_hh = np.zeros_like(W_ih), np.zeros_like(W_hh)
     db = np.zeros(H, dtype=dh.dtype)
     dprev_h = np.zeros((N, H), dtype=dh.dtype)  # nothing flows back from beyond the last step
     for t in reversed(range(T)):
+        if truncate is not None and (t + 1) % truncate == 0:
+            dprev_h = np.zeros_like(dprev_h)    # t is the last step of a chunk: cut the flow from t + 1
         dx[:, t], dprev_h, dW_ih_t, dW_hh_t, db_t, _ = rnn_step_backward(dh[:, t] + dprev_h, cache[t])
         dW_ih += dW_ih_t
         dW_hh += dW_hh_t
