@@ -1,68 +1,880 @@
-"""Run a grading subprocess with limits: wall-clock timeout, optional CPU and memory limits, and the
-whole process group killed at the end (the engine, its kernel, and anything the student started)."""
+"""Run one command (a notebook executor and its kernel) in isolation, under limits, and always kill it.
+
+``run_sandboxed(argv, workdir, limits, env)`` starts ``argv`` in ``workdir`` and returns a
+``SandboxResult``: a status (``ok``, ``error``, ``timeout``, ``cpu_limit``, ``memory``,
+``output_limit``, ``killed``, ``sandbox_error``), a reason a person can read, what it used, the
+head and tail of its output, and ``isolation``: what was actually enforced.
+
+How, when the grader runs as root (the course machines and CI):
+
+* ``unshare`` gives the command its own mount, network, PID, IPC and UTS namespaces. A small
+  set-up step (this file run as a script, ``--inner``) then, inside them and still as root:
+  mounts an empty tmpfs over every hidden path (the repository, the grader's home: solutions,
+  hidden cases, gradebooks, ``.git``), binds back read-only the few paths the command needs
+  (``expose``: the virtual environment, the Python install, ``utils/``...), gives ``/tmp``,
+  ``/var/tmp``, ``/dev/shm`` private size-capped tmpfs, hides the working directory's siblings
+  (other students' copies), remounts everything else read-only, brings ``lo`` up (the kernel
+  talks ZMQ over 127.0.0.1; nothing else is reachable), joins the memory/pids/cpuacct cgroups,
+  and only then drops to ``nobody`` (no groups, no new privileges) with rlimits, and ``exec``s.
+  It is PID 1 of the namespace: when the command ends, or when the watchdog SIGKILLs it, the
+  kernel kills every process left inside, however it daemonised or whatever signals it ignores.
+* The watchdog (this process) enforces wall time, CPU time summed over all processes, total
+  output and working-directory size, reads peak memory and OOM kills from the cgroup, and kills.
+
+Without root the same happens in a user namespace (no user drop: the command keeps the grader's
+uid) if the kernel allows one, else with rlimits and process-group kills only; ``isolation``
+says so in ``not_enforced`` rather than pretending.
+"""
 
 from __future__ import annotations
 
+import json
 import os
 import resource
+import shutil
 import signal
 import subprocess
+import sys
+import tempfile
+import threading
 import time
-from dataclasses import dataclass
+import uuid
+from collections import deque
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
+
+NOBODY = 65534
+REPO = Path(__file__).resolve().parents[1]
+STATUSES = ("ok", "error", "timeout", "cpu_limit", "memory", "output_limit", "killed", "sandbox_error")
+SCRATCH_DIRS = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock")  # world-writable on a usual Linux
+CGROUP_V1 = Path("/sys/fs/cgroup")
+SETUP_FAILED = 125  # exit code of the inner set-up step when it refused to run the command
+MB = 1024 * 1024
 
 
 @dataclass
 class Limits:
-    """Per-submission limits. ``None`` disables a limit."""
+    """Per-run limits. ``None`` disables one. Defaults are far above what a course notebook uses."""
 
-    wall_s: float = 300.0  # wall-clock seconds for the whole engine run
-    cpu_s: int | None = None  # RLIMIT_CPU per process (the kernel inherits it)
-    memory_mb: int | None = None  # RLIMIT_AS per process
+    wall_s: float | None = 900.0  # wall-clock seconds for the whole command, kernel start included
+    cpu_s: float | None = 1800.0  # CPU seconds summed over every process (torch uses several cores)
+    memory_mb: int | None = 4096  # memory of all processes together (cgroup); else per-process address space
+    max_processes: int | None = 512  # tasks (processes + threads) at once: cgroup pids, else RLIMIT_NPROC
+    max_output_bytes: int | None = 16 * MB  # stdout + stderr of the command; more is killed as output_limit
+    max_file_mb: int | None = 512  # largest single file it may write (RLIMIT_FSIZE)
+    disk_mb: int | None = 2048  # total size of the working directory (checked every disk_check_s)
+    scratch_mb: int = 256  # size of each private /tmp, /var/tmp, /dev/shm (isolated modes only)
+    open_files: int = 4096  # RLIMIT_NOFILE
+    keep_output_bytes: int = 32_000  # head and tail of each stream kept in the result
+    poll_s: float = 0.05  # watchdog period
+    disk_check_s: float = 1.0  # how often the working directory is measured
+    address_space_slack_mb: int = 4096  # RLIMIT_AS = memory_mb + this, only when no cgroup is available
 
 
 @dataclass
-class RunResult:
-    returncode: int | None
-    timed_out: bool
-    seconds: float
-    output: str  # stdout and stderr, last part only
+class Isolation:
+    """What was actually enforced for one run (and, in ``not_enforced``, what was not and why)."""
+
+    mode: str  # "root" (namespaces + user drop), "userns" (namespaces, grader's uid), "none"
+    user: str | None = None  # e.g. "uid 65534" when the command ran as another user
+    network: bool = False  # own network namespace with only loopback
+    pid_namespace: bool = False  # every process dies with the command
+    hidden: list[str] = field(default_factory=list)
+    exposed: list[str] = field(default_factory=list)
+    readonly_root: bool = False  # everything but the working directory and scratch mounts read-only
+    scratch: list[str] = field(default_factory=list)  # private tmpfs mounts
+    cgroups: list[str] = field(default_factory=list)  # controllers used: memory, pids, cpuacct
+    rlimits: dict = field(default_factory=dict)
+    not_enforced: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        parts = [f"mode={self.mode}", f"user={self.user or 'unchanged'}", f"netns={self.network}",
+                 f"pidns={self.pid_namespace}", f"hidden={len(self.hidden)}", f"readonly={self.readonly_root}",
+                 f"cgroups={','.join(self.cgroups) or 'none'}"]
+        return " ".join(parts) + "".join(f"\n  not enforced: {line}" for line in self.not_enforced)
 
 
-def _set_limits(limits: Limits):
-    def apply():
-        if limits.cpu_s is not None:
-            resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_s, limits.cpu_s))
-        if limits.memory_mb is not None:
-            size = limits.memory_mb * 1024 * 1024
-            resource.setrlimit(resource.RLIMIT_AS, (size, size))
+@dataclass
+class SandboxResult:
+    """The outcome of one sandboxed run. Never raised: every failure is a status and a reason."""
 
-    return apply
+    status: str  # one of STATUSES
+    reason: str  # for people: what happened, which limit, what to do
+    returncode: int | None  # the command's exit code; negative: killed by that signal; None: never ran
+    wall_s: float
+    cpu_s: float  # user + system, all processes (cgroup), else the waited-for process tree
+    peak_memory_mb: float  # cgroup peak (page cache included), else the largest process' peak RSS
+    stdout: str
+    stderr: str
+    stdout_bytes: int  # total written, including what was not kept
+    stderr_bytes: int
+    isolation: Isolation
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    def to_dict(self) -> dict:
+        return asdict(self)
 
 
-def kill_group(pgid: int) -> None:
-    """SIGKILL every process of the group (SIGINT-ignoring loops included); ignore if already gone."""
+# ---------------------------------------------------------------- policy: what the command may see
+
+
+def default_hide() -> list[Path]:
+    """Paths hidden from the command: the whole repository (solutions, hidden cases, build, .git,
+    gradebooks) and the grader's home. Anything it needs from them is listed in ``default_expose``."""
+    return [REPO, Path.home(), Path("/home")]
+
+
+def default_expose() -> list[Path]:
+    """Read-only paths the command needs: the virtual environment, the Python it points to, the
+    course library, and the kernel-side capture code (which decides nothing)."""
+    python_home = Path(sys.base_prefix).resolve()
+    paths = [Path(sys.prefix), python_home, REPO / "utils"]
+    paths += [REPO / "autograder" / name for name in ("__init__.py", "kernel.py", "reference.py", "paths.py")]
+    return [p for p in paths if p.exists()]
+
+
+def prepare_workdir(files: dict, base: Path | None = None, prefix: str = "sandbox-") -> Path:
+    """A fresh private directory holding only ``files``: ``{relative path: bytes | source Path}``.
+
+    Sources are copied (a directory recursively, symlinks resolved into copies); relative paths
+    that are absolute or climb out with ``..`` are refused with ``ValueError``.
+    """
+    workdir = Path(tempfile.mkdtemp(prefix=prefix, dir=base))
+    for rel, content in files.items():
+        rel = Path(rel)
+        if rel.is_absolute() or ".." in rel.parts or not rel.parts:
+            shutil.rmtree(workdir, ignore_errors=True)
+            raise ValueError(f"working-copy path {str(rel)!r} must be relative and stay inside")
+        target = workdir / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, (bytes, bytearray)):
+            target.write_bytes(content)
+        elif Path(content).is_dir():
+            shutil.copytree(content, target, symlinks=False)
+        else:
+            shutil.copyfile(content, target)
+    return workdir
+
+
+def sandbox_env(workdir: Path, env: dict | None) -> dict:
+    """The command's whole environment: nothing inherited from the grader but ``PATH`` entries for
+    the interpreter; home, temporary, Jupyter, IPython, matplotlib and cache dirs inside ``workdir``."""
+    private = Path(workdir) / ".sandbox"
+    base = {
+        "PATH": os.pathsep.join([str(Path(sys.executable).parent), "/usr/local/bin", "/usr/bin", "/bin"]),
+        "HOME": str(private / "home"),
+        "TMPDIR": str(private / "tmp"),
+        "JUPYTER_RUNTIME_DIR": str(private / "jupyter-runtime"),
+        "JUPYTER_CONFIG_DIR": str(private / "jupyter-config"),
+        "IPYTHONDIR": str(private / "ipython"),
+        "MPLCONFIGDIR": str(private / "matplotlib"),
+        "XDG_CACHE_HOME": str(private / "cache"),
+        "XDG_CONFIG_HOME": str(private / "config"),
+        "XDG_RUNTIME_DIR": str(private / "runtime"),
+        "LANG": "C.UTF-8",
+        "LC_ALL": "C.UTF-8",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONNOUSERSITE": "1",
+    }
+    base.update({k: str(v) for k, v in (env or {}).items()})
+    return base
+
+
+# ---------------------------------------------------------------- the parent side
+
+
+def _real_root() -> bool:
+    """Root of the initial user namespace (a rootless container's "root" cannot drop to nobody)."""
+    try:
+        with open("/proc/self/uid_map") as handle:
+            full_map = handle.read().split() == ["0", "0", "4294967295"]
+    except OSError:
+        full_map = False
+    return os.geteuid() == 0 and full_map
+
+
+def _userns_available() -> bool:
+    if not hasattr(_userns_available, "cached"):
+        try:
+            probe = subprocess.run(["unshare", "--user", "--map-root-user", "--mount", "--net", "--pid", "--fork",
+                                    "true"], capture_output=True, timeout=10)
+            _userns_available.cached = probe.returncode == 0
+        except (OSError, subprocess.TimeoutExpired):
+            _userns_available.cached = False
+    return _userns_available.cached
+
+
+class _Cgroups:
+    """One private cgroup v1 per run in the memory, pids and cpuacct hierarchies (when writable)."""
+
+    def __init__(self, limits: Limits, enabled: bool):
+        self.dirs: dict[str, Path] = {}
+        self.problems: list[str] = []
+        if not enabled:
+            return
+        name = f"recurrent-sandbox-{uuid.uuid4().hex[:12]}"
+        for controller in ("memory", "pids", "cpuacct"):
+            root = CGROUP_V1 / controller
+            if not (root / "cgroup.procs").exists() or not os.access(root, os.W_OK):
+                self.problems.append(f"no writable cgroup v1 '{controller}' controller")
+                continue
+            try:
+                path = root / name
+                path.mkdir()
+                self.dirs[controller] = path
+                if controller == "memory" and limits.memory_mb:
+                    value = str(limits.memory_mb * MB)
+                    (path / "memory.limit_in_bytes").write_text(value)
+                    if (path / "memory.memsw.limit_in_bytes").exists():
+                        try:
+                            (path / "memory.memsw.limit_in_bytes").write_text(value)
+                        except OSError:
+                            pass  # no swap accounting: nothing to swap to is fine
+                if controller == "pids" and limits.max_processes:
+                    (path / "pids.max").write_text(str(limits.max_processes))
+            except OSError as exc:
+                self.problems.append(f"cgroup '{controller}' unusable: {exc}")
+                self.dirs.pop(controller, None)
+
+    def procs_files(self) -> list[str]:
+        return [str(path / "cgroup.procs") for path in self.dirs.values()]
+
+    def _read(self, controller: str, name: str) -> str:
+        try:
+            return (self.dirs[controller] / name).read_text()
+        except (KeyError, OSError):
+            return ""
+
+    def cpu_s(self) -> float | None:
+        text = self._read("cpuacct", "cpuacct.usage").strip()
+        return int(text) / 1e9 if text else None
+
+    def peak_mb(self) -> float | None:
+        text = self._read("memory", "memory.max_usage_in_bytes").strip()
+        return int(text) / MB if text else None
+
+    def oom_kills(self) -> int:
+        for line in self._read("memory", "memory.oom_control").splitlines():
+            if line.startswith("oom_kill "):
+                return int(line.split()[1])
+        return 0
+
+    def memory_failures(self) -> int:
+        text = self._read("memory", "memory.failcnt").strip()
+        return int(text) if text else 0
+
+    def pids_refused(self) -> int:
+        for line in self._read("pids", "pids.events").splitlines():
+            if line.startswith("max "):
+                return int(line.split()[1])
+        return 0
+
+    def kill_all_and_remove(self) -> None:
+        """SIGKILL whatever is still in the cgroups (stragglers), then remove them."""
+        deadline = time.monotonic() + 5
+        for path in self.dirs.values():
+            while True:
+                try:
+                    pids = [int(p) for p in (path / "cgroup.procs").read_text().split()]
+                except OSError:
+                    pids = []
+                for pid in pids:
+                    try:
+                        os.kill(pid, signal.SIGKILL)
+                    except ProcessLookupError:
+                        pass
+                try:
+                    path.rmdir()
+                    break
+                except OSError:
+                    if time.monotonic() > deadline:
+                        break
+                    time.sleep(0.02)
+
+
+class _Stream(threading.Thread):
+    """Drain one pipe without ever holding more than head + tail; count every byte."""
+
+    def __init__(self, fd: int, keep: int, on_byte_count):
+        super().__init__(daemon=True)
+        self.fd, self.keep, self.on_byte_count = fd, keep, on_byte_count
+        self.head = bytearray()
+        self.tail: deque[bytes] = deque()
+        self.tail_size = 0
+        self.total = 0
+
+    def run(self) -> None:
+        while True:
+            try:
+                chunk = os.read(self.fd, 1 << 16)
+            except OSError:
+                break
+            if not chunk:
+                break
+            self.total += len(chunk)
+            room = self.keep - len(self.head)
+            if room > 0:
+                self.head += chunk[:room]
+                chunk = chunk[room:]
+            if chunk:
+                self.tail.append(chunk)
+                self.tail_size += len(chunk)
+                while self.tail_size - len(self.tail[0]) >= self.keep:
+                    self.tail_size -= len(self.tail.popleft())
+            self.on_byte_count()
+        os.close(self.fd)
+
+    def text(self) -> str:
+        tail = b"".join(self.tail)[-self.keep:] if self.tail else b""
+        omitted = self.total - len(self.head) - len(tail)
+        middle = f"\n[... {omitted} bytes not kept ...]\n".encode() if omitted > 0 else b""
+        return (bytes(self.head) + middle + tail).decode("utf-8", "replace")
+
+
+def _tree(pid: int, seen: dict) -> None:
+    """Add ``pid`` and its descendants to ``seen`` ({pid: create_time}), for runs without a PID namespace."""
+    try:
+        import psutil
+
+        root = psutil.Process(pid)
+        for proc in [root, *root.children(recursive=True)]:
+            seen.setdefault(proc.pid, proc.create_time())
+    except Exception:  # gone already, or psutil missing
+        pass
+
+
+def _tree_usage(seen: dict) -> tuple[float, float]:
+    """CPU seconds and resident MB summed over the live processes of ``seen``."""
+    cpu = rss = 0.0
+    try:
+        import psutil
+    except ImportError:
+        return cpu, rss
+    for pid, created in list(seen.items()):
+        try:
+            proc = psutil.Process(pid)
+            if proc.create_time() != created:
+                continue
+            times = proc.cpu_times()
+            cpu += times.user + times.system
+            rss += proc.memory_info().rss / MB
+        except Exception:
+            continue
+    return cpu, rss
+
+
+def _kill_seen(seen: dict) -> None:
+    try:
+        import psutil
+    except ImportError:
+        return
+    for pid, created in seen.items():
+        try:
+            proc = psutil.Process(pid)
+            if proc.create_time() == created:
+                proc.kill()
+        except Exception:
+            continue
+
+
+def _dir_size_mb(path: Path, max_entries: int = 20000) -> float:
+    """Size of a directory tree; a tree with more than ``max_entries`` entries counts as infinite."""
+    total, count, stack = 0, 0, [str(path)]
+    while stack:
+        try:
+            with os.scandir(stack.pop()) as entries:
+                for entry in entries:
+                    count += 1
+                    if count > max_entries:
+                        return float("inf")
+                    try:
+                        if entry.is_dir(follow_symlinks=False):
+                            stack.append(entry.path)
+                        else:
+                            total += entry.stat(follow_symlinks=False).st_blocks * 512
+                    except OSError:
+                        continue
+        except OSError:
+            continue
+    return total / MB
+
+
+def _chown_tree(path: Path, uid: int, gid: int) -> None:
+    os.chown(path, uid, gid, follow_symlinks=False)
+    for root, dirs, files in os.walk(path):
+        for name in dirs + files:
+            os.chown(os.path.join(root, name), uid, gid, follow_symlinks=False)
+
+
+def _rlimits(limits: Limits, with_cgroup_memory: bool, with_cgroup_pids: bool) -> dict:
+    out = {"CORE": 0, "NOFILE": limits.open_files}
+    if limits.cpu_s:
+        out["CPU"] = int(limits.cpu_s) + 2  # backstop per process; the watchdog sums all processes
+    if limits.max_file_mb:
+        out["FSIZE"] = limits.max_file_mb * MB
+    if limits.memory_mb and not with_cgroup_memory:
+        out["AS"] = (limits.memory_mb + limits.address_space_slack_mb) * MB
+    if limits.max_processes and not with_cgroup_pids:
+        out["NPROC"] = limits.max_processes  # per user: shared with the user's other processes
+    return out
+
+
+def run_sandboxed(argv: list[str], workdir: Path, limits: Limits | None = None, env: dict | None = None,
+                  hide: list[Path] | None = None, expose: list[Path] | None = None, readonly: bool = True,
+                  isolate: bool = True, uid: int = NOBODY, gid: int = NOBODY) -> SandboxResult:
+    """Run ``argv`` in ``workdir`` in isolation under ``limits``; see the module docstring.
+
+    ``env`` is added to ``sandbox_env`` (nothing else of the grader's environment is passed).
+    ``hide``/``expose`` default to ``default_hide()``/``default_expose()``; ``workdir`` and its
+    contents are given to ``uid`` (root mode). ``readonly`` remounts all but ``workdir`` and the
+    scratch dirs read-only. ``isolate=False`` keeps only limits and kills (e.g. trusted tools).
+    Never raises for anything the command does; a broken sandbox is status ``sandbox_error``.
+    """
+    limits = limits or Limits()
+    workdir = Path(workdir).resolve()
+    hide = [Path(p) for p in (default_hide() if hide is None else hide)]
+    expose = [Path(p) for p in (default_expose() if expose is None else expose)]
+    if not isolate:
+        mode = "none"
+    elif _real_root():
+        mode = "root"
+    else:
+        mode = "userns" if _userns_available() else "none"
+    isolation = Isolation(mode=mode)
+    if not isolate:
+        isolation.not_enforced.append("isolation turned off by the caller (isolate=False)")
+    elif mode == "none":
+        isolation.not_enforced.append("not root and no user namespaces: no hidden paths, no network isolation, "
+                                      "no read-only filesystem, no user drop (run the grader as root)")
+    if mode == "userns":
+        isolation.not_enforced.append("not root: the command runs as the grader's own uid (no drop to nobody); "
+                                      "files outside the hidden paths are protected only by the read-only remount")
+    start = time.monotonic()
+    cgroups = _Cgroups(limits, enabled=(mode == "root"))
+    if mode == "root":
+        isolation.not_enforced += cgroups.problems
+    elif limits.memory_mb or limits.max_processes:
+        isolation.not_enforced.append("no cgroups without root: memory is an address-space limit per process "
+                                      "plus polling; processes are capped per user (RLIMIT_NPROC)")
+    isolation.cgroups = sorted(cgroups.dirs)
+    rl = _rlimits(limits, "memory" in cgroups.dirs, "pids" in cgroups.dirs)
+    isolation.rlimits = dict(rl)
+    full_env = sandbox_env(workdir, env)
+    try:
+        for key in ("HOME", "TMPDIR", "JUPYTER_RUNTIME_DIR", "IPYTHONDIR", "MPLCONFIGDIR", "XDG_CACHE_HOME",
+                    "XDG_CONFIG_HOME", "XDG_RUNTIME_DIR", "JUPYTER_CONFIG_DIR"):
+            Path(full_env[key]).mkdir(parents=True, exist_ok=True, mode=0o700)
+        if mode == "root":
+            _chown_tree(workdir, uid, gid)
+            os.chmod(workdir, 0o700)
+    except OSError as exc:
+        cgroups.kill_all_and_remove()
+        return _failed(f"could not prepare the working directory: {exc}", isolation, start)
+
+    spec = {"argv": list(argv), "workdir": str(workdir), "env": full_env, "rlimits": rl,
+            "namespaces": mode != "none", "drop": mode == "root", "uid": uid, "gid": gid,
+            "hide": [str(p) for p in hide], "expose": [str(p) for p in expose], "readonly": readonly,
+            "scratch_mb": limits.scratch_mb, "cgroup_procs": cgroups.procs_files()}
+    status_r, status_w = os.pipe()
+    out_r, out_w = os.pipe()
+    err_r, err_w = os.pipe()
+    inner = [sys.executable, "-I", "-S", str(Path(__file__).resolve()), "--inner", str(status_w)]
+    if mode == "root":
+        prefix = ["unshare", "--mount", "--net", "--pid", "--ipc", "--uts", "--fork", "--kill-child"]
+    elif mode == "userns":
+        prefix = ["unshare", "--user", "--map-root-user", "--mount", "--net", "--pid", "--ipc", "--uts", "--fork",
+                  "--kill-child"]
+    else:
+        prefix = []
+    over_output = threading.Event()
+
+    def count_output():
+        if limits.max_output_bytes and streams[0].total + streams[1].total > limits.max_output_bytes:
+            over_output.set()
+
+    streams = [_Stream(out_r, limits.keep_output_bytes, count_output),
+               _Stream(err_r, limits.keep_output_bytes, count_output)]
+    try:
+        proc = subprocess.Popen(prefix + inner + [json.dumps(spec)], cwd="/", env={"PATH": "/usr/bin:/bin"},
+                                stdin=subprocess.DEVNULL, stdout=out_w, stderr=err_w, pass_fds=(status_w,),
+                                start_new_session=True)
+    except OSError as exc:
+        for fd in (status_r, status_w, out_r, out_w, err_r, err_w):
+            os.close(fd)
+        cgroups.kill_all_and_remove()
+        return _failed(f"could not start the sandbox: {exc}", isolation, start)
+    for fd in (status_w, out_w, err_w):
+        os.close(fd)
+    for stream in streams:
+        stream.start()
+    messages: list[dict] = []
+    reader = threading.Thread(target=_read_messages, args=(status_r, messages), daemon=True)
+    reader.start()
+
+    killed_for: tuple[str, str] | None = None
+    seen: dict = {}
+    cpu_polled = rss_polled_peak = 0.0
+    next_disk = start + limits.disk_check_s
+    while True:
+        try:
+            proc.wait(timeout=limits.poll_s)
+            break
+        except subprocess.TimeoutExpired:
+            pass
+        now = time.monotonic()
+        if mode == "none":
+            _tree(proc.pid, seen)
+        cpu = cgroups.cpu_s()
+        if cpu is None:
+            cpu_polled, rss = _tree_usage(seen) if mode == "none" else (0.0, 0.0)
+            cpu = cpu_polled
+            rss_polled_peak = max(rss_polled_peak, rss)
+            if limits.memory_mb and "memory" not in cgroups.dirs and rss > limits.memory_mb:
+                killed_for = ("memory", f"used more than the memory limit of {limits.memory_mb} MB "
+                                        f"({rss:.0f} MB resident)")
+        if limits.wall_s and now - start > limits.wall_s:
+            killed_for = ("timeout", f"still running after the time limit of {limits.wall_s:g} s (wall clock); "
+                                     f"an infinite loop or a very slow cell?")
+        elif limits.cpu_s and cpu > limits.cpu_s:
+            killed_for = ("cpu_limit", f"used more than the CPU-time limit of {limits.cpu_s:g} s")
+        elif over_output.is_set():
+            killed_for = ("output_limit", f"printed more than {limits.max_output_bytes} bytes of output")
+        elif limits.disk_mb and now >= next_disk:
+            next_disk = now + limits.disk_check_s
+            if _dir_size_mb(workdir) > limits.disk_mb:
+                killed_for = ("output_limit", f"wrote more than {limits.disk_mb} MB (or too many files) "
+                                              f"into its working directory")
+        if killed_for:
+            break
+
+    if killed_for or proc.poll() is None:
+        _kill_group(proc.pid)
+        _kill_seen(seen)
+    proc.wait()
+    if mode == "none":  # no PID namespace: stragglers (daemons, kernels) die here
+        _kill_group(proc.pid)
+        _kill_seen(seen)
+    wall = time.monotonic() - start
+    cgroup_cpu, cgroup_peak = cgroups.cpu_s(), cgroups.peak_mb()
+    oom_kills, mem_failures, pids_refused = cgroups.oom_kills(), cgroups.memory_failures(), cgroups.pids_refused()
+    cgroups.kill_all_and_remove()
+    for stream in streams:
+        stream.join(timeout=5)
+    reader.join(timeout=5)
+
+    setup = next((m for m in messages if m.get("event") == "setup"), {})
+    for key in ("user", "network", "pid_namespace", "hidden", "exposed", "readonly_root", "scratch"):
+        if key in setup:
+            setattr(isolation, key, setup[key])
+    isolation.not_enforced += setup.get("not_enforced", [])
+    exited = next((m for m in messages if m.get("event") == "exit"), None)
+    failure = next((m for m in messages if m.get("event") in ("setup_error", "exec_error")), None)
+    returncode = exited["returncode"] if exited else (None if failure else proc.returncode)
+    rusage_cpu = exited.get("cpu_s", 0.0) if exited else 0.0
+    cpu_s = cgroup_cpu if cgroup_cpu is not None else max(rusage_cpu, cpu_polled)
+    peak = cgroup_peak if cgroup_peak is not None else max(exited.get("maxrss_mb", 0.0) if exited else 0.0,
+                                                           rss_polled_peak)
+    stdout, stderr = streams[0].text(), streams[1].text()
+    status, reason = _classify(killed_for, failure, returncode, stderr, oom_kills, mem_failures, pids_refused,
+                               limits, cpu_s)
+    return SandboxResult(status, reason, returncode, round(wall, 3), round(cpu_s, 3), round(peak, 1), stdout,
+                         stderr, streams[0].total, streams[1].total, isolation)
+
+
+def _read_messages(fd: int, messages: list) -> None:
+    with os.fdopen(fd, "rb") as pipe:
+        for line in pipe:
+            try:
+                messages.append(json.loads(line))
+            except ValueError:
+                continue
+
+
+def _kill_group(pgid: int) -> None:
     try:
         os.killpg(pgid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass
 
 
-def run_limited(cmd: list[str], cwd: Path, env: dict, limits: Limits, log_path: Path | None = None) -> RunResult:
-    """Run ``cmd`` in its own session (process group) under ``limits``; always kill the group at the end."""
-    start = time.monotonic()
-    log_path = log_path or Path(cwd) / "engine.log"
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, start_new_session=True,
-                                preexec_fn=_set_limits(limits))
-        timed_out = False
+def _failed(reason: str, isolation: Isolation, start: float) -> SandboxResult:
+    return SandboxResult("sandbox_error", reason, None, round(time.monotonic() - start, 3), 0.0, 0.0, "", "", 0, 0,
+                         isolation)
+
+
+def _classify(killed_for, failure, returncode, stderr, oom_kills, mem_failures, pids_refused, limits,
+              cpu_s) -> tuple[str, str]:
+    """Status and reason, most specific cause first."""
+    procs = (f" (it also tried to start more than {limits.max_processes} processes/threads at once)"
+             if pids_refused else "")
+    if killed_for:
+        return killed_for[0], killed_for[1] + procs
+    if failure and failure["event"] == "setup_error":
+        return "sandbox_error", f"sandbox set-up failed (grader problem, not the submission's): {failure['error']}"
+    if failure:
+        return "error", f"could not start the command: {failure['error']}"
+    memory_text = f"{limits.memory_mb} MB" if limits.memory_mb else "the machine's memory"
+    if oom_kills:
+        return "memory", (f"a process was killed for using more than the memory limit of {memory_text} "
+                          f"({oom_kills} out-of-memory kill{'s' if oom_kills > 1 else ''})")
+    if returncode is None:
+        return "killed", "the sandbox ended without reporting an exit status"
+    if returncode < 0:
+        sig = -returncode
+        name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else str(sig)
+        if sig == signal.SIGXCPU or (limits.cpu_s and cpu_s >= limits.cpu_s):
+            return "cpu_limit", f"killed after the CPU-time limit of {limits.cpu_s:g} s of one process ({name})"
+        if sig == signal.SIGXFSZ:
+            return "output_limit", f"killed for writing a file larger than {limits.max_file_mb} MB ({name})"
+        if sig == signal.SIGKILL and mem_failures:
+            return "memory", f"killed while at the memory limit of {memory_text}"
+        return "killed", f"killed by signal {name}" + procs
+    tail = stderr[-4000:]
+    if returncode != 0 and ("File too large" in tail or "EFBIG" in tail):
+        return "output_limit", (f"could not write a file larger than {limits.max_file_mb} MB "
+                                f"and exited with code {returncode}")
+    if returncode != 0 and "MemoryError" in tail:
+        return "memory", f"ran out of memory (MemoryError; limit {memory_text}) and exited with code {returncode}"
+    if returncode != 0:
+        return "error", f"exited with code {returncode}" + procs
+    return "ok", "finished normally"
+
+
+# ---------------------------------------------------------------- compatibility with the grading draft
+
+
+@dataclass
+class RunResult:
+    """What ``run_limited`` returns (the first grading draft's interface)."""
+
+    returncode: int | None
+    timed_out: bool
+    seconds: float
+    output: str  # stdout and stderr, last part only
+    sandbox: SandboxResult | None = None
+
+
+def run_limited(cmd: list[str], cwd: Path, env: dict, limits: Limits, log_path: Path | None = None,
+                isolate: bool = False, **sandbox_options) -> RunResult:
+    """``run_sandboxed`` with the draft's signature: output also written to ``log_path``.
+
+    ``isolate=False`` (the default here) applies limits and kills only, with the caller's full
+    ``env``; pass ``isolate=True`` and ``expose=[...]`` to get the full sandbox.
+    """
+    run_env = dict(env) if not isolate else env
+    result = run_sandboxed(cmd, Path(cwd), limits, run_env, isolate=isolate, **sandbox_options)
+    output = result.stdout + result.stderr
+    if log_path is not None:
+        Path(log_path).write_text(output + f"\n[sandbox] {result.status}: {result.reason}\n")
+    timed_out = result.status == "timeout"
+    return RunResult(None if timed_out else result.returncode, timed_out, result.wall_s, output[-20000:], result)
+
+
+def kill_group(pgid: int) -> None:
+    """SIGKILL every process of the group; ignore if already gone."""
+    _kill_group(pgid)
+
+
+# ---------------------------------------------------------------- the inner side (runs as a script)
+# Kept to the standard library: it runs as ``python -I -S sandbox.py --inner FD SPEC`` inside the
+# new namespaces, as root, before anything is hidden.
+
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
+MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
+MS_NOATIME, MS_NODIRATIME, MS_RELATIME = 1024, 2048, 1 << 21
+_OPTION_FLAGS = {"nosuid": MS_NOSUID, "nodev": MS_NODEV, "noexec": MS_NOEXEC, "noatime": MS_NOATIME,
+                 "nodiratime": MS_NODIRATIME, "relatime": MS_RELATIME}
+
+
+def _mount(source, target, fstype, flags, data=None) -> None:
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p]
+    enc = (lambda s: None if s is None else str(s).encode())
+    if libc.mount(enc(source), enc(target), enc(fstype), flags, enc(data)) != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"mount {source or ''} on {target}: {os.strerror(err)}")
+
+
+def _mount_table() -> list[tuple[str, int]]:
+    """(mount point, per-mount flags to keep) for every mount, from /proc/self/mountinfo."""
+    out = []
+    with open("/proc/self/mountinfo") as handle:
+        for line in handle:
+            fields = line.split()
+            point = fields[4].encode().decode("unicode_escape")
+            flags = 0
+            for option in fields[5].split(","):
+                flags |= _OPTION_FLAGS.get(option, 0)
+            out.append((point, flags))
+    return out
+
+
+def _remount_readonly(point: str, table: dict) -> None:
+    _mount(None, point, None, MS_REMOUNT | MS_BIND | MS_RDONLY | table.get(point, 0))
+
+
+def _under(path: str, parent: str) -> bool:
+    return path == parent or path.startswith(parent.rstrip("/") + "/")
+
+
+def _bring_loopback_up() -> None:
+    import fcntl
+    import socket
+    import struct
+
+    siocgifflags, siocsifflags, iff_up = 0x8913, 0x8914, 0x1
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        request = struct.pack("16sH14x", b"lo", 0)
+        flags = struct.unpack("16sH14x", fcntl.ioctl(sock, siocgifflags, request))[1]
+        fcntl.ioctl(sock, siocsifflags, struct.pack("16sH14x", b"lo", flags | iff_up))
+
+
+def _mkdirs(path: str) -> None:
+    os.makedirs(path, mode=0o755, exist_ok=True)
+
+
+def _mountpoint_like(fd: int, target: str) -> None:
+    """Create ``target`` as a directory or an empty file, like what ``fd`` refers to."""
+    import stat
+
+    if os.path.lexists(target):
+        return
+    _mkdirs(os.path.dirname(target))
+    if stat.S_ISDIR(os.fstat(fd).st_mode):
+        _mkdirs(target)
+    else:
+        with open(target, "w"):
+            pass
+
+
+def _setup_namespaces(spec: dict, report: dict) -> None:
+    """Mounts, network: everything that needs root inside the new namespaces."""
+    workdir = spec["workdir"]
+    _mount(None, "/", None, MS_REC | MS_PRIVATE)
+    # Everything that will be bound back is opened first: hiding a parent must not lose it.
+    work_fd = os.open(workdir, os.O_PATH | os.O_DIRECTORY)
+    exposed = []
+    for path in sorted(spec["expose"], key=lambda p: p.count("/")):
         try:
-            proc.wait(timeout=limits.wall_s)
-        except subprocess.TimeoutExpired:
-            timed_out = True
-        finally:
-            kill_group(proc.pid)  # also reaps kernels left behind by a finished engine
-            proc.wait()
-    output = log_path.read_bytes()[-20000:].decode("utf-8", "replace")
-    return RunResult(None if timed_out else proc.returncode, timed_out, time.monotonic() - start, output)
+            exposed.append((os.path.realpath(path), os.open(path, os.O_PATH)))
+        except OSError:
+            report["not_enforced"].append(f"expose: {path} does not exist")
+    _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    tmpfs_size = f"size={spec['scratch_mb']}m"
+    for scratch in SCRATCH_DIRS:
+        if os.path.isdir(scratch) and not os.path.islink(scratch):
+            _mount("tmpfs", scratch, "tmpfs", MS_NOSUID | MS_NODEV, f"mode=1777,{tmpfs_size}")
+            report["scratch"].append(scratch)
+    covers = {os.path.dirname(workdir)} if os.path.dirname(workdir) != "/" else set()
+    for path in sorted(set(spec["hide"]) | covers, key=lambda p: p.count("/")):
+        real = os.path.realpath(path)
+        if not os.path.lexists(real):
+            continue
+        if os.path.isdir(real):
+            _mount("tmpfs", real, "tmpfs", MS_NOSUID | MS_NODEV, "mode=755,size=1m")
+        else:
+            _mount("/dev/null", real, None, MS_BIND)
+        if path in spec["hide"]:
+            report["hidden"].append(real)
+    for real, fd in exposed:
+        if any(_under(real, h) for h in report["hidden"] + list(covers) + report["scratch"]):
+            _mountpoint_like(fd, real)
+            _mount(f"/proc/self/fd/{fd}", real, None, MS_BIND | MS_REC)
+        report["exposed"].append(real)
+    _mkdirs(workdir)
+    _mount(f"/proc/self/fd/{work_fd}", workdir, None, MS_BIND | MS_REC)
+    table = dict(_mount_table())
+    keep_writable = [workdir, "/proc"] + report["scratch"]
+    must_be_readonly = report["hidden"] + report["exposed"] + list(covers)
+    for point in sorted(table):
+        wanted = spec["readonly"] or any(_under(point, p) for p in must_be_readonly)
+        if not wanted or any(_under(point, p) for p in keep_writable) or point.startswith("/dev/pts"):
+            continue
+        if not os.path.lexists(point):
+            continue  # shadowed by a hiding tmpfs: nothing can reach it
+        try:
+            _remount_readonly(point, table)
+        except OSError as exc:
+            if any(_under(point, p) for p in must_be_readonly):
+                raise
+            report["not_enforced"].append(f"read-only remount of {point} failed: {exc.strerror}")
+    report["readonly_root"] = bool(spec["readonly"]) and not any(
+        line.startswith("read-only remount of / failed") for line in report["not_enforced"])
+    _bring_loopback_up()
+    report["network"] = True
+    report["pid_namespace"] = True
+
+
+def _apply_rlimits(rlimits: dict) -> None:
+    for name, value in rlimits.items():
+        which = getattr(resource, f"RLIMIT_{name}")
+        soft = value
+        hard = value + 3 if name == "CPU" else value  # SIGXCPU first, SIGKILL a moment later
+        resource.setrlimit(which, (soft, hard))
+
+
+def _inner_main(status_fd: int, spec: dict) -> int:
+    """Set up, fork the command, reap everything as PID 1, report the command's exit on ``status_fd``."""
+    status = os.fdopen(status_fd, "w", buffering=1)
+
+    def send(**message) -> None:
+        status.write(json.dumps(message) + "\n")
+
+    report = {"hidden": [], "exposed": [], "scratch": [], "not_enforced": [], "user": None, "network": False,
+              "pid_namespace": False, "readonly_root": False}
+    try:
+        for procs in spec["cgroup_procs"]:
+            with open(procs, "w") as handle:
+                handle.write(str(os.getpid()))
+        if spec["namespaces"]:
+            _setup_namespaces(spec, report)
+    except Exception as exc:  # refuse to run the command half-isolated
+        send(event="setup_error", error=f"{type(exc).__name__}: {exc}")
+        return SETUP_FAILED
+    if spec["drop"]:
+        report["user"] = f"uid {spec['uid']}"
+    send(event="setup", **report)
+    os.set_inheritable(status_fd, False)
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.chdir(spec["workdir"])
+            if spec["drop"]:
+                import ctypes
+
+                os.setgroups([])
+                os.setresgid(spec["gid"], spec["gid"], spec["gid"])
+                os.setresuid(spec["uid"], spec["uid"], spec["uid"])
+                ctypes.CDLL(None).prctl(38, 1, 0, 0, 0)  # PR_SET_NO_NEW_PRIVS: no setuid binaries
+            _apply_rlimits(spec["rlimits"])
+            for sig in (signal.SIGPIPE, signal.SIGXFSZ):
+                signal.signal(sig, signal.SIG_DFL)
+            executable = shutil.which(spec["argv"][0], path=spec["env"].get("PATH")) or spec["argv"][0]
+            os.execve(executable, spec["argv"], spec["env"])
+        except BaseException as exc:
+            try:
+                send(event="exec_error", error=f"{type(exc).__name__}: {exc}")
+            finally:
+                os._exit(127)
+    # PID 1 of the namespace: reap every orphan until the command itself has exited.
+    while True:
+        try:
+            child, wait_status, usage = os.wait4(-1, 0)
+        except ChildProcessError:
+            return 127
+        except InterruptedError:
+            continue
+        if child == pid:
+            break
+    returncode = os.waitstatus_to_exitcode(wait_status)
+    send(event="exit", returncode=returncode, cpu_s=usage.ru_utime + usage.ru_stime, maxrss_mb=usage.ru_maxrss / 1024)
+    return 0 if returncode == 0 else 1
+
+
+if __name__ == "__main__" and len(sys.argv) == 4 and sys.argv[1] == "--inner":
+    sys.exit(_inner_main(int(sys.argv[2]), json.loads(sys.argv[3])))
