@@ -101,7 +101,7 @@ def draw_unrolled(T: int = 4, ax=None, inputs: str | Sequence[bool] = "all",
             if outs[t]:
                 _arrow(ax, (cx + 0.3, _ROW["y"] - _Hbox / 2 - 0.04), (cx + 0.3, _ROW["h"] + _Hbox / 2 + 0.04),
                        color=g, ls="--", lw=1.2)
-            if t > 0 and t not in cuts:
+            if (t > 0 or (h0 and not truncate)) and t not in cuts:
                 _arrow(ax, (cx - _W / 2 - 0.06, _ROW["h"] - 0.22), (cx - _DX + _W / 2 + 0.06, _ROW["h"] - 0.22),
                        color=g, ls="--", lw=1.2)
         for c in sorted(cuts):
@@ -119,7 +119,8 @@ def draw_unrolled(T: int = 4, ax=None, inputs: str | Sequence[bool] = "all",
     if x0:
         return ax
     ax.set_xlim(x_left - 0.6, (T - 1) * _DX + 0.7)
-    ax.set_ylim(-1.3 if backward else -0.6, y_top + (0.6 if split is not None else 0.2))
+    ax.set_ylim(-1.3 if backward and truncate else -0.95 if backward else -0.6,
+                y_top + (0.6 if split is not None else 0.2))
     ax.set_aspect("equal")
     ax.axis("off")
     if title:
