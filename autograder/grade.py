@@ -181,10 +181,7 @@ def write_gradebook(db_url: str, course_template: Path, assignment: str, results
     with Gradebook(db_url) as gb:
         for result in results:
             gb.update_or_create_student(result.student)
-            try:
-                gb.find_submission(assignment, result.student)
-            except Exception:
-                gb.add_submission(assignment, result.student)
+            gb.update_or_create_submission(assignment, result.student)
             for q in result.questions:
                 grade = gb.find_grade(f"{q.question}-hidden", assignment, assignment, result.student)
                 grade.auto_score = q.score

@@ -109,9 +109,9 @@ def run_case(case: dict, arrays, env: dict, reference) -> dict:
 def _public_results(path: Path, env: dict) -> list[dict]:
     """Run the student-facing self-check file with otter (advice for the feedback, never a verdict)."""
     try:
-        from otter.test_files import create_test_file
+        from otter.test_files import ExceptionTestFile
 
-        test_file = create_test_file(str(path))
+        test_file = ExceptionTestFile.from_file(str(path))
         test_file.run(env)
         return [{"name": r.test_case.name, "passed": bool(r.passed), "message": str(r.message)[:2000]}
                 for r in test_file.test_case_results]

@@ -535,7 +535,9 @@ def run_sandboxed(argv: list[str], workdir: Path, limits: Limits | None = None, 
             if limits.memory_mb and "memory" not in cgroups.dirs and rss > limits.memory_mb:
                 killed_for = ("memory", f"used more than the memory limit of {limits.memory_mb} MB "
                                         f"({rss:.0f} MB resident)")
-        if limits.wall_s and now - start > limits.wall_s:
+        if killed_for:
+            pass
+        elif limits.wall_s and now - start > limits.wall_s:
             killed_for = ("timeout", f"still running after the time limit of {limits.wall_s:g} s (wall clock); "
                                      f"an infinite loop or a very slow cell?")
         elif limits.cpu_s and cpu > limits.cpu_s:
@@ -752,6 +754,23 @@ def _mountpoint_like(fd: int, target: str) -> None:
             pass
 
 
+def _workdir_covers(workdir: str) -> set[str]:
+    """Directories to cover with an empty tmpfs before the working directory is bound back: its
+    parent (siblings are other students' copies) and every ancestor others cannot traverse."""
+    covers = set()
+    parent = os.path.dirname(workdir)
+    if parent != "/":
+        covers.add(parent)
+    while parent != "/":
+        try:
+            if not os.stat(parent).st_mode & 0o001:
+                covers.add(parent)
+        except OSError:
+            pass
+        parent = os.path.dirname(parent)
+    return covers
+
+
 def _setup_namespaces(spec: dict, report: dict) -> None:
     """Mounts, network: everything that needs root inside the new namespaces."""
     workdir = spec["workdir"]
@@ -764,16 +783,19 @@ def _setup_namespaces(spec: dict, report: dict) -> None:
             exposed.append((os.path.realpath(path), os.open(path, os.O_PATH)))
         except OSError:
             report["not_enforced"].append(f"expose: {path} does not exist")
+    present = {os.path.realpath(p) for p in spec["hide"] if os.path.lexists(p)}
     _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
     tmpfs_size = f"size={spec['scratch_mb']}m"
     for scratch in SCRATCH_DIRS:
         if os.path.isdir(scratch) and not os.path.islink(scratch):
             _mount("tmpfs", scratch, "tmpfs", MS_NOSUID | MS_NODEV, f"mode=1777,{tmpfs_size}")
             report["scratch"].append(scratch)
-    covers = {os.path.dirname(workdir)} if os.path.dirname(workdir) != "/" else set()
+    covers = _workdir_covers(workdir)
     for path in sorted(set(spec["hide"]) | covers, key=lambda p: p.count("/")):
         real = os.path.realpath(path)
-        if not os.path.lexists(real):
+        if not os.path.lexists(real):  # absent, or already under a scratch or hiding tmpfs
+            if path in spec["hide"] and real in present:
+                report["hidden"].append(real)
             continue
         if os.path.isdir(real):
             _mount("tmpfs", real, "tmpfs", MS_NOSUID | MS_NODEV, "mode=755,size=1m")

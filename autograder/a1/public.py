@@ -10,6 +10,7 @@ Self-checks isolate one term at a time (all other inputs zero), so a failure nam
 
 from __future__ import annotations
 
+import re
 from string import Template
 
 import numpy as np
@@ -340,4 +341,7 @@ def render(question: str, ref) -> str:
     env.update({name: getattr(ref, name) for name in dir(ref) if not name.startswith("_")})
     values = {key: _literal(eval(expr, env)) for key, expr in expected.items()}
     head = Template(HEADER).substitute(question=question, functions=functions)
+    # name every test case after its function, so that messages say which self-check failed
+    body = re.sub(r"@test_case\(points=None, hidden=False\)\ndef (\w+)\(",
+                  lambda m: f'@test_case(name="{m.group(1)}", points=None, hidden=False)\ndef {m.group(1)}(', body)
     return head + Template(body).substitute(values)

@@ -27,37 +27,37 @@ big = 30.0 * np.ones((2, 3))  # saturates the tanh
 # END INPUTS
 
 
-@test_case(points=None, hidden=False)
+@test_case(name="forward_shape", points=None, hidden=False)
 def forward_shape(rnn_step_forward):
     next_h, _ = rnn_step_forward(x, prev_h, Wx, Wh, b)
     assert np.shape(next_h) == (2, 4), f"next_h should have shape (N, H) = (2, 4), got {np.shape(next_h)}"
 
 
-@test_case(points=None, hidden=False)
+@test_case(name="forward_only_x", points=None, hidden=False)
 def forward_only_x(rnn_step_forward):
     next_h, _ = rnn_step_forward(x, Z((2, 4)), Wx, Z((4, 4)), Z(4))
     assert _close(next_h, np.array([[0.066447400536, 0.030535958201, -0.005454491361, -0.041430815506], [0.095706171123, 0.14728455436, 0.198074160137, 0.247821955745]])), "with prev_h = 0 and b = 0, next_h is wrong: check the x_t W_x term and the tanh"
 
 
-@test_case(points=None, hidden=False)
+@test_case(name="forward_only_prev_h", points=None, hidden=False)
 def forward_only_prev_h(rnn_step_forward):
     next_h, _ = rnn_step_forward(Z((2, 3)), prev_h, Z((3, 4)), Wh, Z(4))
     assert _close(next_h, np.array([[0.12505617943, 0.102495942458, 0.079829769111, 0.057080741965], [-0.011428073884, 0.011428073884, 0.034272286197, 0.057080741965]])), "with x = 0 and b = 0, next_h is wrong: check the h_{t-1} W_h term"
 
 
-@test_case(points=None, hidden=False)
+@test_case(name="forward_only_bias", points=None, hidden=False)
 def forward_only_bias(rnn_step_forward):
     next_h, _ = rnn_step_forward(Z((2, 3)), Z((2, 4)), Wx, Wh, b)
     assert _close(next_h, np.array([[-0.099667994625, -0.033320993139, 0.033320993139, 0.099667994625], [-0.099667994625, -0.033320993139, 0.033320993139, 0.099667994625]])), "with x = 0 and prev_h = 0, next_h is wrong: check how the bias b is added"
 
 
-@test_case(points=None, hidden=False)
+@test_case(name="forward_all", points=None, hidden=False)
 def forward_all(rnn_step_forward):
     next_h, _ = rnn_step_forward(x, prev_h, Wx, Wh, b)
     assert _close(next_h, np.array([[0.09199886113, 0.099736570172, 0.107462235112, 0.115174943987], [-0.015427347335, 0.125789055138, 0.262085413627, 0.388671150521]])), "each term is right alone but not together: add the three terms inside one tanh"
 
 
-@test_case(points=None, hidden=False)
+@test_case(name="backward_tanh_derivative", points=None, hidden=False)
 def backward_tanh_derivative(rnn_step_forward, rnn_step_backward):
     _, cache = rnn_step_forward(big, Z((2, 4)), Wx + 1.0, Wh, Z(4))
     dx, dprev_h, dWx, dWh, db = rnn_step_backward(dnext_h, cache)
@@ -65,7 +65,7 @@ def backward_tanh_derivative(rnn_step_forward, rnn_step_backward):
                                              "did you multiply dnext_h by the derivative of tanh, 1 - next_h**2?")
 
 
-@test_case(points=None, hidden=False)
+@test_case(name="backward_each_gradient", points=None, hidden=False)
 def backward_each_gradient(rnn_step_forward, rnn_step_backward):
     _, cache = rnn_step_forward(x, prev_h, Wx, Wh, b)
     grads = rnn_step_backward(dnext_h, cache)

@@ -28,7 +28,7 @@ dh_last[:, -1] = 1.0  # only the last hidden state receives a gradient
 # END INPUTS
 
 
-@test_case(points=None, hidden=False)
+@test_case(name="forward_shape_and_first_step", points=None, hidden=False)
 def forward_shape_and_first_step(rnn_forward, rnn_step_forward):
     h, cache = rnn_forward(x, h0, Wx, Wh, b)
     assert np.shape(h) == (2, 3, 3), f"h should have shape (N, T, H) = (2, 3, 3), got {np.shape(h)}"
@@ -36,13 +36,13 @@ def forward_shape_and_first_step(rnn_forward, rnn_step_forward):
     assert _close(h[:, 0], np.array([[0.133627816216, 0.068754987398, 0.003295442616], [-0.120323325661, 0.132176636838, 0.368613973501]])), "h[:, 0] is wrong: the first step must start from h0 and read x[:, 0]"
 
 
-@test_case(points=None, hidden=False)
+@test_case(name="forward_all_steps", points=None, hidden=False)
 def forward_all_steps(rnn_forward):
     h, _ = rnn_forward(x, h0, Wx, Wh, b)
     assert _close(h, np.array([[[0.133627816216, 0.068754987398, 0.003295442616], [-0.09530160443, -0.031533357675, 0.032492635755], [0.003915709536, 0.106532792698, 0.206929584833]], [[-0.120323325661, 0.132176636838, 0.368613973501], [-0.024077668065, 0.270878047942, 0.522450718865], [-0.103810992525, 0.304228287795, 0.624611667393]]])), "h is right at t = 0 but not later: each step must start from the previous step's h"
 
 
-@test_case(points=None, hidden=False)
+@test_case(name="backward_reaches_h0", points=None, hidden=False)
 def backward_reaches_h0(rnn_forward, rnn_backward):
     _, cache = rnn_forward(x, h0, Wx, Wh, b)
     dx, dh0, dWx, dWh, db = rnn_backward(dh_last, cache)
@@ -51,7 +51,7 @@ def backward_reaches_h0(rnn_forward, rnn_backward):
     assert _close(dx, np.array([[[-0.204096130214, 0.231537615386], [0.484754096753, 0.216766878554], [-0.597724019704, 1.169765327228]], [[-0.210028840443, 0.151998541741], [0.436483639781, 0.030794559215], [-0.577178340913, 0.926738874102]]])), "dx is wrong when only the last step receives a gradient: check the loop over t"
 
 
-@test_case(points=None, hidden=False)
+@test_case(name="backward_weights_summed", points=None, hidden=False)
 def backward_weights_summed(rnn_forward, rnn_backward):
     _, cache = rnn_forward(x, h0, Wx, Wh, b)
     dx, dh0, dWx, dWh, db = rnn_backward(dh, cache)

@@ -23,14 +23,14 @@ dout = np.linspace(0.1, 1.2, num=12).reshape(2, 3, 2)  # (N, T, D)
 # END INPUTS
 
 
-@test_case(points=None, hidden=False)
+@test_case(name="forward_lookup", points=None, hidden=False)
 def forward_lookup(embedding_forward):
     out, _ = embedding_forward(idx, W)
     assert np.shape(out) == (2, 3, 2), f"out should have shape (N, T, D) = (2, 3, 2), got {np.shape(out)}"
     assert _close(out, np.array([[[-1.0, -0.777777777778], [0.333333333333, 0.555555555556], [-0.555555555556, -0.333333333333]], [[0.333333333333, 0.555555555556], [0.333333333333, 0.555555555556], [-0.111111111111, 0.111111111111]]])), "out[n, t] must be the row W[x[n, t]]"
 
 
-@test_case(points=None, hidden=False)
+@test_case(name="backward_accumulates", points=None, hidden=False)
 def backward_accumulates(embedding_forward, embedding_backward):
     _, cache = embedding_forward(idx, W)
     dW = embedding_backward(dout, cache)

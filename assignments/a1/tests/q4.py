@@ -24,14 +24,14 @@ all_true = np.ones((2, 3), dtype=bool)
 # END INPUTS
 
 
-@test_case(points=None, hidden=False)
+@test_case(name="loss_without_mask", points=None, hidden=False)
 def loss_without_mask(temporal_softmax_loss):
     loss, dx = temporal_softmax_loss(scores, y, all_true)
     assert _close(loss, np.array(4.235346589105)), "with every position unmasked the loss is wrong: sum over t of -log p[y], divided by N"
     assert _close(dx, np.array([[[-0.394585693117, 0.117518294342, 0.131012098011, 0.146055300763], [0.105414306883, 0.117518294342, 0.131012098011, -0.353944699237], [0.105414306883, -0.382481705658, 0.131012098011, 0.146055300763]], [[0.105414306883, 0.117518294342, -0.368987901989, 0.146055300763], [0.105414306883, 0.117518294342, -0.368987901989, 0.146055300763], [-0.394585693117, 0.117518294342, 0.131012098011, 0.146055300763]]])), "dx is wrong: softmax(x) minus one-hot(y), divided by N"
 
 
-@test_case(points=None, hidden=False)
+@test_case(name="loss_with_mask", points=None, hidden=False)
 def loss_with_mask(temporal_softmax_loss):
     loss, dx = temporal_softmax_loss(scores, y, mask)
     assert _close(dx[0, 2], np.zeros(4)) and _close(dx[1, 1], np.zeros(4)), "masked positions must have dx = 0"
@@ -39,7 +39,7 @@ def loss_with_mask(temporal_softmax_loss):
     assert _close(dx, np.array([[[-0.394585693117, 0.117518294342, 0.131012098011, 0.146055300763], [0.105414306883, 0.117518294342, 0.131012098011, -0.353944699237], [0.0, -0.0, 0.0, 0.0]], [[0.105414306883, 0.117518294342, -0.368987901989, 0.146055300763], [0.0, 0.0, -0.0, 0.0], [-0.394585693117, 0.117518294342, 0.131012098011, 0.146055300763]]])), "dx is wrong at the unmasked positions"
 
 
-@test_case(points=None, hidden=False)
+@test_case(name="stable_for_large_scores", points=None, hidden=False)
 def stable_for_large_scores(temporal_softmax_loss):
     with np.errstate(all="ignore"):
         loss, dx = temporal_softmax_loss(1000.0 * scores, y, all_true)

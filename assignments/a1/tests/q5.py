@@ -22,14 +22,14 @@ small = {"a": np.array([0.03]), "b": np.array([[0.04]])}
 # END INPUTS
 
 
-@test_case(points=None, hidden=False)
+@test_case(name="total_norm_is_global", points=None, hidden=False)
 def total_norm_is_global(clip_grad_norm):
     _, total_norm = clip_grad_norm({k: v.copy() for k, v in grads.items()}, 1.0)
     assert _close(total_norm, 5.0), (f"for gradients [3] and [[4]] the global norm is 5, got {total_norm}: "
                                      "it is the square root of the sum of squares over all arrays")
 
 
-@test_case(points=None, hidden=False)
+@test_case(name="clipped_to_max_norm", points=None, hidden=False)
 def clipped_to_max_norm(clip_grad_norm):
     clipped, _ = clip_grad_norm({k: v.copy() for k, v in grads.items()}, 1.0)
     assert set(clipped) == {"a", "b"}, "return a dict with the same keys as grads"
@@ -38,7 +38,7 @@ def clipped_to_max_norm(clip_grad_norm):
     assert _close(clipped["a"], np.array([0.59999988])), "every array must be scaled by the same factor"
 
 
-@test_case(points=None, hidden=False)
+@test_case(name="small_gradients_untouched", points=None, hidden=False)
 def small_gradients_untouched(clip_grad_norm):
     clipped, total_norm = clip_grad_norm({k: v.copy() for k, v in small.items()}, 1.0)
     assert _close(clipped["a"], small["a"]) and _close(clipped["b"], small["b"]), (

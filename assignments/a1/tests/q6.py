@@ -30,7 +30,7 @@ params = {
 # END INPUTS
 
 
-@test_case(points=None, hidden=False)
+@test_case(name="probabilities", points=None, hidden=False)
 def probabilities(temperature_softmax):
     p1 = temperature_softmax(scores, 1.0)
     assert _close(np.sum(p1, axis=-1), np.ones(2)), "every row of probs must sum to 1"
@@ -39,14 +39,14 @@ def probabilities(temperature_softmax):
         "at temperature 0.5 the distribution must be sharper: divide the scores by the temperature")
 
 
-@test_case(points=None, hidden=False)
+@test_case(name="probabilities_stable", points=None, hidden=False)
 def probabilities_stable(temperature_softmax):
     with np.errstate(all="ignore"):
         p = temperature_softmax(500.0 * scores, 0.1)
     assert np.all(np.isfinite(p)), "large scores / small temperature give inf/nan: subtract the row maximum"
 
 
-@test_case(points=None, hidden=False)
+@test_case(name="sample_reproducible", points=None, hidden=False)
 def sample_reproducible(sample):
     a = sample(params, 1, 12, 1.0, np.random.default_rng(0))
     b = sample(params, 1, 12, 1.0, np.random.default_rng(0))

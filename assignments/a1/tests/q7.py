@@ -21,7 +21,7 @@ STEPS = 60
 # END INPUTS
 
 
-@test_case(points=None, hidden=False)
+@test_case(name="loss_goes_down", points=None, hidden=False)
 def loss_goes_down(train_char_lm, TrainConfig, CORPUS_IDS, CHARS):
     config = TrainConfig(steps=STEPS)
     params, losses = train_char_lm(CORPUS_IDS, len(CHARS), config)
