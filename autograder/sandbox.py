@@ -133,7 +133,7 @@ def default_expose() -> list[Path]:
     python_home = Path(sys.base_prefix).resolve()
     paths = [Path(sys.prefix), python_home, REPO / "utils"]
     paths += [REPO / "autograder" / name for name in ("__init__.py", "kernel.py", "reference.py", "paths.py")]
-    return [p for p in paths if p.exists()]
+    return list(dict.fromkeys(p for p in paths if p.exists()))
 
 
 def prepare_workdir(files: dict, base: Path | None = None, prefix: str = "sandbox-") -> Path:
