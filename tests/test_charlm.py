@@ -68,7 +68,7 @@ def test_fixed_window_lm_shapes_and_windows():
         model(torch.zeros(2, 4, dtype=torch.long))
 
 
-def _hand_rolled(model: CharRNN, x: torch.Tensor) -> torch.Tensor:
+def _hand_rolled(model: CharRNN, x: torch.Tensor, act=torch.tanh) -> torch.Tensor:
     """h_t = tanh(W_ih e_t + b_ih + W_hh h_{t-1} + b_hh), logits_t = W_hy h_t + b_y (torch's layout)."""
     r = model.rnn
     N, T = x.shape
@@ -76,7 +76,7 @@ def _hand_rolled(model: CharRNN, x: torch.Tensor) -> torch.Tensor:
     h = torch.zeros(N, model.hidden_size, dtype=e.dtype)
     out = []
     for t in range(T):
-        h = torch.tanh(e[:, t] @ r.weight_ih_l0.T + r.bias_ih_l0 + h @ r.weight_hh_l0.T + r.bias_hh_l0)
+        h = act(e[:, t] @ r.weight_ih_l0.T + r.bias_ih_l0 + h @ r.weight_hh_l0.T + r.bias_hh_l0)
         out.append(h @ model.head.weight.T + model.head.bias)
     return torch.stack(out, dim=1)                                   # (N, T, V)
 
@@ -93,6 +93,15 @@ def test_charrnn_matches_hand_rolled_forward_and_gradients():
     g2 = torch.autograd.grad(_hand_rolled(model, x).square().sum(), list(model.parameters()))
     for a, b in zip(g1, g2):
         torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-12)
+
+
+def test_relu_charrnn_matches_hand_rolled():
+    torch.manual_seed(7)
+    model = CharRNN(6, 5, embedding_dim=4, nonlinearity="relu").double()
+    x = torch.randint(0, 6, (2, 5))
+    torch.testing.assert_close(model(x)[0], _hand_rolled(model, x, torch.relu))
+    with pytest.raises(ValueError, match="cell='rnn'"):
+        CharRNN(6, 5, cell="gru", nonlinearity="relu")
 
 
 def test_embedding_is_a_one_hot_matmul_nn_rnn_with_copied_weights():

@@ -117,6 +117,8 @@ class CharRNN(nn.Module):
         embedding_dim: E (default ``min(H, 64)``). An embedding lookup is the product of a
             one-hot vector with a weight matrix: it picks one column, without the multiply.
         dropout: between stacked layers (``nn.RNN``'s ``dropout``).
+        nonlinearity: "tanh" or "relu", for ``cell="rnn"`` only (``nn.RNN``'s ``nonlinearity``);
+            lecture 04 uses a ReLU RNN to make gradients explode.
 
     ``forward(x, h=None)``: x (N, T) int64 ids, batch-first; h the state from the previous
     chunk (``None`` = zeros) -> ``(logits (N, T, V), h)`` where h is (num_layers, N, H), or a
@@ -124,15 +126,18 @@ class CharRNN(nn.Module):
     """
 
     def __init__(self, vocab_size: int, hidden_size: int, num_layers: int = 1, cell: str = "rnn",
-                 embedding_dim: int | None = None, dropout: float = 0.0):
+                 embedding_dim: int | None = None, dropout: float = 0.0, nonlinearity: str = "tanh"):
         super().__init__()
         if cell not in CELLS:
             raise ValueError(f"cell must be one of {sorted(CELLS)}, got {cell!r}")
+        if nonlinearity != "tanh" and cell != "rnn":
+            raise ValueError(f"nonlinearity={nonlinearity!r} applies to cell='rnn' only (got cell={cell!r})")
+        extra = {"nonlinearity": nonlinearity} if cell == "rnn" else {}
         self.vocab_size, self.hidden_size, self.num_layers, self.cell = vocab_size, hidden_size, num_layers, cell
         embedding_dim = embedding_dim or min(hidden_size, 64)
         self.embed = nn.Embedding(vocab_size, embedding_dim)
         self.rnn = CELLS[cell](embedding_dim, hidden_size, num_layers, batch_first=True,
-                               dropout=dropout if num_layers > 1 else 0.0)
+                               dropout=dropout if num_layers > 1 else 0.0, **extra)
         self.head = nn.Linear(hidden_size, vocab_size)
 
     def forward(self, x: torch.Tensor, h=None):
