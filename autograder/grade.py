@@ -105,8 +105,8 @@ def prepare_batch(config: GradeConfig, root: Path) -> Batch:
         run_nbgrader_generate(course, config.assignment, f"sqlite:///{course / 'gradebook.db'}")
         shutil.rmtree(course / "release")
     otter_zip = paths.otter_zip
-    if config.backend == "otter" and not otter_zip.exists():
-        build_otter_zip(paths)
+    if config.backend == "otter":  # rebuilt per batch: it embeds the current kernel-side module
+        otter_zip = build_otter_zip(paths, root / "otter-autograder.zip")
     return Batch(config, root, inputs, course, otter_zip, paths.student_dir / "tests", cases, ref,
                  dict(module.cases.QUESTIONS))
 

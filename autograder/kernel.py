@@ -4,7 +4,7 @@ This is the only grading code that runs inside the student's kernel. It decides 
 what the student's functions returned (or the exception they raised) to
 ``$RECURRENT_CAPTURE_OUT/<question>.npz``; the clean grading process reads the arrays back without
 pickle and computes every verdict (see ``autograder.cases``). Without ``RECURRENT_CAPTURE_IN`` set
-(a student running the notebook) it does nothing.
+it raises, so that an engine run outside the pipeline scores nothing instead of everything.
 """
 
 from __future__ import annotations
@@ -123,7 +123,10 @@ def capture(question: str, env: dict) -> None:
     """Run every hidden case of ``question`` against ``env`` (the notebook's globals); save outputs."""
     in_dir, out_dir = os.environ.get(IN_ENV), os.environ.get(OUT_ENV)
     if not in_dir or not out_dir:
-        return
+        # Run by a bare `nbgrader autograde` / `otter run` / Gradescope: fail loudly, so that nobody
+        # gets the points of a hidden test that decided nothing.
+        raise RuntimeError(f"hidden tests only capture outputs: grade with `python -m autograder grade` "
+                           f"({IN_ENV} and {OUT_ENV} are not set)")
     manifest = json.loads((Path(in_dir) / "manifest.json").read_text())
     arrays = np.load(Path(in_dir) / "inputs.npz", allow_pickle=False)
     results: dict[str, np.ndarray] = {}

@@ -144,7 +144,7 @@ def student_notebook(released_nb):
     return notebooks.normalise(released_nb)
 
 
-def build_otter_zip(paths: ReleasePaths) -> Path:
+def build_otter_zip(paths: ReleasePaths, target: Path | None = None) -> Path:
     """``otter generate`` over the hidden capture tests, shipping the kernel-side capture module
     (``autograder/kernel.py`` and what it imports) as support files at the submission's root."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -161,8 +161,9 @@ def build_otter_zip(paths: ReleasePaths) -> Path:
         proc = subprocess.run(cmd, cwd=stage, capture_output=True, text=True, env=tool_env())
         if proc.returncode != 0:
             raise RuntimeError(f"otter generate failed:\n{proc.stdout}\n{proc.stderr}")
-        shutil.copy(stage / "autograder.zip", paths.otter_zip)
-    return paths.otter_zip
+        target = Path(target or paths.otter_zip)
+        shutil.copy(stage / "autograder.zip", target)
+    return target
 
 
 def release(assignment: str, root: Path = REPO, build_zip: bool = True) -> ReleasePaths:

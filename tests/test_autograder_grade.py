@@ -1,0 +1,124 @@
+"""End to end: the example submissions graded by both engines (nbgrader autograde, otter run).
+
+Specification (autograder/examples/a1/mistakes.py): the reference scores full marks, the blank release
+scores 0, and each one-mistake submission scores below the maximum in the question it breaks and full
+marks in every other question; both backends give identical scores. Slow (a fresh kernel per notebook).
+"""
+
+import csv
+import json
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from autograder.a1.cases import QUESTIONS
+from autograder.examples import mistakes
+from autograder.grade import GradeConfig, grade_batch
+from autograder.paths import EXAMPLES
+from autograder.sandbox import Limits
+
+SUBMISSIONS = EXAMPLES / "a1" / "submissions"
+MISTAKES = mistakes("a1")
+
+
+def expected_ok(student: str, scores: dict[str, float]) -> None:
+    if student == "reference":
+        assert scores == QUESTIONS
+    elif student == "blank":
+        assert all(v == 0 for v in scores.values()), scores
+    else:
+        broken = MISTAKES[student][0]
+        for q, maximum in QUESTIONS.items():
+            if q == broken:
+                assert scores[q] < maximum, f"{student} should lose points in {q}"
+            else:
+                assert scores[q] == maximum, f"{student} lost points in {q}: {scores}"
+
+
+@pytest.fixture(scope="module", params=["nbgrader", "otter"])
+def graded(request, tmp_path_factory):
+    out = tmp_path_factory.mktemp(f"graded-{request.param}")
+    config = GradeConfig("a1", SUBMISSIONS, out, request.param, "cpu", jobs=2, limits=Limits(wall_s=300))
+    results = grade_batch(config, progress=lambda msg: None)
+    return request.param, out, {r.student: r for r in results}
+
+
+_SCORES: dict[str, dict] = {}
+
+
+def test_examples_score_as_specified(graded):
+    backend, _, results = graded
+    assert set(results) == {"reference", "blank", *MISTAKES} and len(MISTAKES) >= 8
+    for student, result in results.items():
+        assert result.status == "ok", f"{student}: {result.reason}"
+        expected_ok(student, result.scores())
+    _SCORES[backend] = {s: r.scores() for s, r in results.items()}
+
+
+def test_backends_agree():
+    if set(_SCORES) != {"nbgrader", "otter"}:
+        pytest.fail("run the whole module: both backends' scores are needed")  # never skipped into green
+    assert _SCORES["nbgrader"] == _SCORES["otter"]
+
+
+def test_grades_csv(graded):
+    _, out, results = graded
+    rows = list(csv.DictReader((out / "grades.csv").open()))
+    assert list(rows[0]) == ["student", "assignment", "question", "score", "max_score", "status", "reason"]
+    assert len(rows) == len(results) * len(QUESTIONS)
+    for row in rows:
+        assert float(row["score"]) == results[row["student"]].scores()[row["question"]]
+        assert float(row["max_score"]) == QUESTIONS[row["question"]] and row["status"] == "ok"
+
+
+def test_gradebook_holds_the_clean_scores(graded):
+    from nbgrader.api import Gradebook
+
+    _, out, results = graded
+    with Gradebook(f"sqlite:///{out / 'gradebook.db'}") as gb:
+        for student, result in results.items():
+            submission = gb.find_submission("a1", student)
+            assert submission.score == pytest.approx(result.score)
+            assert submission.max_score == pytest.approx(sum(QUESTIONS.values()))
+
+
+def test_feedback_shows_results_but_no_hidden_test_source(graded):
+    _, out, results = graded
+    for student in results:
+        html = (out / "feedback" / f"{student}.html").read_text()
+        assert "capture(" not in html and "BEGIN HIDDEN" not in html and "inputs.npz" not in html
+    page = (out / "feedback" / "q2_dprev_h_not_propagated.html").read_text()
+    assert "first wrong at t = " in page  # BPTT localisation reaches the student
+    assert "backward_reaches_h0" in page  # the self-check results are there too
+
+
+def test_resume_grades_nothing_twice(graded):
+    backend, out, results = graded
+    before = {p.name: p.read_text() for p in (out / "results").glob("*.json")}
+    messages = []
+    again = grade_batch(GradeConfig("a1", SUBMISSIONS, out, backend, "cpu", jobs=2), progress=messages.append)
+    assert "0 to grade" in messages[0]
+    assert {p.name: p.read_text() for p in (out / "results").glob("*.json")} == before
+    assert {r.student: r.scores() for r in again} == {s: r.scores() for s, r in results.items()}
+
+
+def test_broken_submissions_score_zero_with_a_status(tmp_path):
+    """A bad notebook and a SIGINT-ignoring infinite loop: status and reason, zero, the batch goes on."""
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    (subs / "garbage.ipynb").write_text("{ this is not json")
+    nb = nbformat.read(SUBMISSIONS / "reference.ipynb", as_version=4)
+    nb.cells.insert(2, nbformat.v4.new_code_cell(
+        "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass"))
+    nbformat.write(nb, subs / "loops.ipynb")
+    shutil.copy(SUBMISSIONS / "reference.ipynb", subs / "fine.ipynb")
+    config = GradeConfig("a1", subs, tmp_path / "out", "otter", "cpu", jobs=2, limits=Limits(wall_s=45))
+    results = {r.student: r for r in grade_batch(config, progress=lambda msg: None)}
+    assert results["garbage"].status == "bad_notebook" and results["garbage"].score == 0
+    assert results["loops"].status == "timeout" and results["loops"].score == 0
+    assert results["fine"].status == "ok" and results["fine"].scores() == QUESTIONS
+    rows = list(csv.DictReader((tmp_path / "out" / "grades.csv").open()))
+    assert {r["status"] for r in rows if r["student"] == "loops"} == {"timeout"}
+    assert json.loads((tmp_path / "out" / "results" / "loops.json").read_text())["reason"]
