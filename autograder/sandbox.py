@@ -33,6 +33,7 @@ import os
 import resource
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
@@ -122,9 +123,11 @@ class SandboxResult:
 
 
 def default_hide() -> list[Path]:
-    """Paths hidden from the command: the whole repository (solutions, hidden cases, build, .git,
-    gradebooks) and the grader's home. Anything it needs from them is listed in ``default_expose``."""
-    return [REPO, Path.home(), Path("/home")]
+    """Paths hidden from the command: the folder holding the repository (solutions, hidden cases,
+    build, .git, gradebooks, and any sibling checkout or grading folder), the grader's home and
+    ``/home``. Anything the command needs from them is listed in ``default_expose``."""
+    holder = REPO.parent if REPO.parent != Path("/") else REPO
+    return list(dict.fromkeys([holder, REPO, Path.home(), Path("/home")]))
 
 
 def default_expose() -> list[Path]:
@@ -157,6 +160,34 @@ def prepare_workdir(files: dict, base: Path | None = None, prefix: str = "sandbo
         else:
             shutil.copyfile(content, target)
     return workdir
+
+
+def read_output_file(workdir: Path, relative: str | Path, max_bytes: int = 64 * MB) -> bytes:
+    """Read a file the sandboxed command left in ``workdir`` (a capture, an executed notebook) safely.
+
+    The command controlled that directory: refuse a path that resolves outside it (a symlink to
+    ``/etc/shadow`` or to the solutions), anything but a regular file with a single link, and more
+    than ``max_bytes``. Raises ``ValueError`` with the reason; call it after the run has ended.
+    """
+    root = os.path.realpath(workdir)
+    path = os.path.join(root, relative)
+    real = os.path.realpath(path)
+    if not real.startswith(root.rstrip("/") + "/"):
+        raise ValueError(f"{relative}: resolves outside the working directory ({real})")
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as exc:
+        raise ValueError(f"{relative}: cannot be opened ({exc.strerror})") from None
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(handle.fileno())
+        if not stat.S_ISREG(info.st_mode) or info.st_nlink != 1:
+            raise ValueError(f"{relative}: not a plain file (mode {oct(info.st_mode)}, {info.st_nlink} links)")
+        if info.st_size > max_bytes:
+            raise ValueError(f"{relative}: {info.st_size} bytes, over the limit of {max_bytes}")
+        data = handle.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise ValueError(f"{relative}: over the limit of {max_bytes} bytes")
+    return data
 
 
 def sandbox_env(workdir: Path, env: dict | None) -> dict:
@@ -424,10 +455,11 @@ def _rlimits(limits: Limits, with_cgroup_memory: bool, with_cgroup_pids: bool) -
 
 def run_sandboxed(argv: list[str], workdir: Path, limits: Limits | None = None, env: dict | None = None,
                   hide: list[Path] | None = None, expose: list[Path] | None = None, readonly: bool = True,
-                  isolate: bool = True, uid: int = NOBODY, gid: int = NOBODY) -> SandboxResult:
+                  isolate: bool = True, uid: int = NOBODY, gid: int = NOBODY,
+                  cwd: Path | None = None) -> SandboxResult:
     """Run ``argv`` in ``workdir`` in isolation under ``limits``; see the module docstring.
 
-    ``env`` is added to ``sandbox_env`` (nothing else of the grader's environment is passed).
+    ``cwd`` (default ``workdir``) is where the command starts. ``env`` is added to ``sandbox_env`` (nothing else of the grader's environment is passed).
     ``hide``/``expose`` default to ``default_hide()``/``default_expose()``; ``workdir`` and its
     contents are given to ``uid`` (root mode). ``readonly`` remounts all but ``workdir`` and the
     scratch dirs read-only. ``isolate=False`` keeps only limits and kills (e.g. trusted tools).
@@ -474,7 +506,8 @@ def run_sandboxed(argv: list[str], workdir: Path, limits: Limits | None = None, 
         cgroups.kill_all_and_remove()
         return _failed(f"could not prepare the working directory: {exc}", isolation, start)
 
-    spec = {"argv": list(argv), "workdir": str(workdir), "env": full_env, "rlimits": rl,
+    spec = {"argv": list(argv), "workdir": str(workdir), "cwd": str(Path(cwd or workdir).resolve()),
+            "env": full_env, "rlimits": rl,
             "namespaces": mode != "none", "drop": mode == "root", "uid": uid, "gid": gid,
             "hide": [str(p) for p in hide], "expose": [str(p) for p in expose], "readonly": readonly,
             "scratch_mb": limits.scratch_mb, "cgroup_procs": cgroups.procs_files()}
@@ -667,8 +700,12 @@ def run_limited(cmd: list[str], cwd: Path, env: dict, limits: Limits, log_path: 
     ``env``; pass ``isolate=True`` and ``expose=[...]`` to get the full sandbox.
     """
     run_env = dict(env) if not isolate else env
-    result = run_sandboxed(cmd, Path(cwd), limits, run_env, isolate=isolate, **sandbox_options)
+    sandbox_options.setdefault("cwd", Path(cwd))
+    workdir = sandbox_options.pop("workdir", Path(cwd))
+    result = run_sandboxed(cmd, workdir, limits, run_env, isolate=isolate, **sandbox_options)
     output = result.stdout + result.stderr
+    if result.status not in ("ok", "error") or result.returncode is None or "could not start" in result.reason:
+        output += f"\n[sandbox] {result.status}: {result.reason}"
     if log_path is not None:
         Path(log_path).write_text(output + f"\n[sandbox] {result.status}: {result.reason}\n")
     timed_out = result.status == "timeout"
@@ -865,7 +902,7 @@ def _inner_main(status_fd: int, spec: dict) -> int:
     pid = os.fork()
     if pid == 0:
         try:
-            os.chdir(spec["workdir"])
+            os.chdir(spec["cwd"])
             if spec["drop"]:
                 import ctypes
 

@@ -27,7 +27,7 @@ import psutil
 import pytest
 
 from autograder import sandbox
-from autograder.sandbox import Limits, prepare_workdir, run_limited, run_sandboxed
+from autograder.sandbox import Limits, prepare_workdir, read_output_file, run_limited, run_sandboxed
 
 REPO = Path(__file__).resolve().parents[1]
 ADV = Path(__file__).resolve().parent / "adversarial"
@@ -258,6 +258,24 @@ def test_writes_outside_the_working_directory_fail_or_stay_private(tmp_path):
     finally:
         for path in outside + scratch:
             path.unlink(missing_ok=True)
+
+
+def test_files_left_by_the_command_are_read_without_following_its_links(tmp_path, instructor_secret):
+    wd = workdir_with(tmp_path, "plant_links.py")
+    secret = instructor_secret / "answers.txt"
+    result = run_sandboxed([PY, "plant_links.py", "/etc/shadow", str(secret)], wd)
+    planted = probe(result)
+    assert read_output_file(wd, "capture/ok.npz") == b"real output"
+    for name in ("capture/q0.npz", "capture/q1.npz", "capture/root/etc/passwd"):
+        with pytest.raises(ValueError, match="outside the working directory"):
+            read_output_file(wd, name)
+    if ROOT:
+        assert planted["hardlink"] != "ok", "a hard link to a file outside must be impossible"
+    os.link(secret, wd / "capture" / "linked.npz")  # as if it had succeeded
+    with pytest.raises(ValueError, match="2 links"):
+        read_output_file(wd, "capture/linked.npz")
+    with pytest.raises(ValueError, match="over the limit"):
+        read_output_file(wd, "capture/ok.npz", max_bytes=4)
 
 
 def test_the_network_is_cut_including_the_graders_loopback(tmp_path):

@@ -1,6 +1,6 @@
 """Try to read and write each given path; print one JSON object {path: outcome}.
 
-Usage: probe_files.py read PATH... | write PATH... | list PATH...
+Usage: probe_files.py read PATH... | write PATH... | list PATH... | link PATH... (hard link into cwd)
 Outcomes: "ok:<first bytes>" / "ok" / "<ExceptionName>: <errno text>"."""
 
 import json
@@ -16,6 +16,9 @@ def attempt(action: str, path: str) -> str:
         if action == "write":
             with open(path, "w") as handle:
                 handle.write("pwned")
+            return "ok"
+        if action == "link":
+            os.link(path, os.path.basename(path) + ".hardlink")
             return "ok"
         if action == "list":
             return "ok:" + ",".join(sorted(os.listdir(path)))
