@@ -42,7 +42,31 @@ def main(argv: list[str] | None = None) -> int:
     gr.add_argument("--regrade", action="store_true", help="grade again students already graded in --out")
     gr.add_argument("--keep-workdirs", action="store_true", help="keep each submission's working copy (debugging)")
 
+    gz = verbs.add_parser("gradescope-zip", help="build the Gradescope autograder zip (runs this pipeline)")
+    gz.add_argument("assignment", choices=ASSIGNMENTS, help="which assignment")
+    gz.add_argument("--out", type=Path, default=None,
+                    help="zip to write (default: autograder/build/<aN>/gradescope/autograder.zip)")
+
+    gs = verbs.add_parser("gradescope-run", help="inside Gradescope: grade /autograder/submission, write results.json")
+    gs.add_argument("--assignment", required=True, choices=ASSIGNMENTS, help="which assignment")
+    gs.add_argument("--submission", required=True, type=Path, help="folder holding the submitted notebook")
+    gs.add_argument("--results", required=True, type=Path, help="where to write Gradescope's results.json")
+    gs.add_argument("--timeout", type=float, default=300.0, help="wall-clock seconds allowed (default: 300)")
+
     args = parser.parse_args(argv)
+    if args.verb == "gradescope-zip":
+        from .gradescope import build_zip
+        from .paths import BUILD
+
+        target = build_zip(args.assignment, args.out or BUILD / args.assignment / "gradescope" / "autograder.zip")
+        print(f"wrote {target}")
+        return 0
+    if args.verb == "gradescope-run":
+        from .gradescope import gradescope_run
+
+        data = gradescope_run(args.assignment, args.submission, args.results, Limits(wall_s=args.timeout))
+        print(f"score {data['score']:g}")
+        return 0
     if args.verb == "release":
         from .release import release
 

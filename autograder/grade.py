@@ -15,6 +15,7 @@ import os
 import shutil
 import tempfile
 import time
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,6 +51,7 @@ class GradeConfig:
     limits: Limits = field(default_factory=Limits)
     regrade: bool = False  # grade again students already in <out>/results/
     keep_workdirs: bool = False  # keep each submission's working copy (debugging)
+    gradebook: bool = True  # also record the scores in the nbgrader gradebook
 
     def gradebook_url(self) -> str:
         return self.db_url or f"sqlite:///{Path(self.out).resolve() / 'gradebook.db'}"
@@ -176,9 +178,11 @@ def grade_one(batch: Batch, student: str, notebook: Path) -> SubmissionResult:
 def write_gradebook(db_url: str, course_template: Path, assignment: str, results: list[SubmissionResult]) -> None:
     """Record the clean-process scores in the nbgrader gradebook (SQLite or any SQLAlchemy URL)."""
     from nbgrader.api import Gradebook
+    from sqlalchemy.exc import SAWarning
 
     run_nbgrader_generate(course_template, assignment, db_url)  # the assignment and its grade cells
-    with Gradebook(db_url) as gb:
+    with Gradebook(db_url) as gb, warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=SAWarning)  # nbgrader's own autoflush noise
         for result in results:
             gb.update_or_create_student(result.student)
             gb.update_or_create_submission(assignment, result.student)
@@ -215,7 +219,8 @@ def grade_batch(config: GradeConfig, progress=print) -> list[SubmissionResult]:
             list(pool.map(work, todo.items()))
         results = [store.get(s) for s in found if store.has(s)]
         atomic_write_text(out / "grades.csv", grades_csv(results))
-        write_gradebook(config.gradebook_url(), batch.course_template, config.assignment, results)
+        if config.gradebook:
+            write_gradebook(config.gradebook_url(), batch.course_template, config.assignment, results)
     for result in results:
         write_feedback(result, out / "feedback" / f"{result.student}.html")
     return results

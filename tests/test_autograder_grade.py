@@ -122,3 +122,34 @@ def test_broken_submissions_score_zero_with_a_status(tmp_path):
     rows = list(csv.DictReader((tmp_path / "out" / "grades.csv").open()))
     assert {r["status"] for r in rows if r["student"] == "loops"} == {"timeout"}
     assert json.loads((tmp_path / "out" / "results" / "loops.json").read_text())["reason"]
+
+
+def test_gradescope_zip_runs_the_pipeline(tmp_path):
+    """The Gradescope zip, unpacked like /autograder/source, grades one submission with clean verdicts."""
+    import os
+    import stat
+    import subprocess
+    import sys
+    import zipfile
+
+    from autograder.gradescope import build_zip
+
+    source = tmp_path / "source"
+    with zipfile.ZipFile(build_zip("a1", tmp_path / "autograder.zip")) as zf:
+        names = zf.namelist()
+        assert "run_autograder" in names and stat.S_IMODE(zf.getinfo("run_autograder").external_attr >> 16) & 0o100
+        assert not any("examples" in n or n.endswith(".db") for n in names)
+        zf.extractall(source)
+    submission = tmp_path / "submission"
+    submission.mkdir()
+    shutil.copy(SUBMISSIONS / "q4_mask_ignored.ipynb", submission / "a1.ipynb")
+    env = dict(os.environ, PYTHONPATH=str(source), PATH=f"{Path(sys.executable).parent}:{os.environ['PATH']}")
+    proc = subprocess.run([sys.executable, "-m", "autograder", "gradescope-run", "--assignment", "a1",
+                           "--submission", str(submission), "--results", str(tmp_path / "results.json")],
+                          cwd=source, env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    data = json.loads((tmp_path / "results.json").read_text())
+    scores = {t["name"]: t["score"] for t in data["tests"]}
+    expected_ok("q4_mask_ignored", scores)
+    assert data["score"] == sum(scores.values())
+    assert "capture(" not in json.dumps(data)
