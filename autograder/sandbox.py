@@ -53,6 +53,18 @@ SETUP_FAILED = 125  # exit code of the inner set-up step when it refused to run 
 MB = 1024 * 1024
 
 
+def _source_digest() -> str:
+    """This file's digest: the inner step refuses a spec written by a different version of it
+    (the file changed on disk while a grader that imported the old one was running)."""
+    import hashlib
+
+    with open(__file__, "rb") as handle:
+        return hashlib.sha256(handle.read()).hexdigest()[:16]
+
+
+SOURCE_DIGEST = _source_digest()
+
+
 @dataclass
 class Limits:
     """Per-run limits. ``None`` disables one. Defaults are far above what a course notebook uses."""
@@ -411,6 +423,66 @@ def _kill_seen(seen: dict) -> None:
             continue
 
 
+class _Watchdog:
+    """Polls the running command; ``run`` returns ``(status, reason)`` of the first limit hit, or None."""
+
+    def __init__(self, limits: Limits, cgroups: _Cgroups, workdir: Path, pid: int, need_tree: bool,
+                 over_output: threading.Event, start: float):
+        self.limits, self.cgroups, self.workdir, self.pid = limits, cgroups, workdir, pid
+        self.need_tree, self.over_output, self.start = need_tree, over_output, start
+        self.track_all = need_tree and not cgroups.dirs  # no PID namespace nor cgroup: find every process
+        self.seen: dict = {}  # processes of the tree (only polled without cgroups)
+        self.cpu_polled = self.rss_peak = 0.0
+        self.next_disk = start + limits.disk_check_s
+        self.next_tree = start
+
+    def run(self, proc: subprocess.Popen) -> tuple[str, str] | None:
+        while True:
+            try:
+                proc.wait(timeout=self.limits.poll_s)
+                return None
+            except subprocess.TimeoutExpired:
+                pass
+            verdict = self.check(time.monotonic())
+            if verdict:
+                return verdict
+
+    def after_exit(self) -> tuple[str, str] | None:
+        """Limits that a command can exceed between two polls and still exit: output, disk."""
+        if self.over_output.is_set():
+            return "output_limit", f"printed more than {self.limits.max_output_bytes} bytes of output"
+        if self.limits.disk_mb and _dir_size_mb(self.workdir) > self.limits.disk_mb:
+            return "output_limit", (f"wrote more than {self.limits.disk_mb} MB (or too many files) "
+                                    "into its working directory")
+        return None
+
+    def check(self, now: float) -> tuple[str, str] | None:
+        limits = self.limits
+        rss = 0.0
+        if self.need_tree and now >= self.next_tree:  # psutil walks /proc: not every poll
+            self.next_tree = now + (limits.poll_s if self.track_all else max(limits.poll_s, 0.2))
+            _tree(self.pid, self.seen)
+            self.cpu_polled, rss = _tree_usage(self.seen)
+            self.rss_peak = max(self.rss_peak, rss)
+        cpu = self.cgroups.cpu_s()
+        cpu = self.cpu_polled if cpu is None else cpu
+        if limits.memory_mb and "memory" not in self.cgroups.dirs and rss > limits.memory_mb:
+            return "memory", f"used more than the memory limit of {limits.memory_mb} MB ({rss:.0f} MB resident)"
+        if limits.wall_s and now - self.start > limits.wall_s:
+            return "timeout", (f"still running after the time limit of {limits.wall_s:g} s (wall clock); "
+                               "an infinite loop or a very slow cell?")
+        if limits.cpu_s and cpu > limits.cpu_s:
+            return "cpu_limit", f"used more than the CPU-time limit of {limits.cpu_s:g} s"
+        if self.over_output.is_set():
+            return "output_limit", f"printed more than {limits.max_output_bytes} bytes of output"
+        if limits.disk_mb and now >= self.next_disk:
+            self.next_disk = now + limits.disk_check_s
+            if _dir_size_mb(self.workdir) > limits.disk_mb:
+                return "output_limit", (f"wrote more than {limits.disk_mb} MB (or too many files) "
+                                        "into its working directory")
+        return None
+
+
 def _dir_size_mb(path: Path, max_entries: int = 20000) -> float:
     """Size of a directory tree; a tree with more than ``max_entries`` entries counts as infinite."""
     total, count, stack = 0, 0, [str(path)]
@@ -506,7 +578,7 @@ def run_sandboxed(argv: list[str], workdir: Path, limits: Limits | None = None, 
         cgroups.kill_all_and_remove()
         return _failed(f"could not prepare the working directory: {exc}", isolation, start)
 
-    spec = {"argv": list(argv), "workdir": str(workdir), "cwd": str(Path(cwd or workdir).resolve()),
+    spec = {"version": SOURCE_DIGEST, "argv": list(argv), "workdir": str(workdir), "cwd": str(Path(cwd or workdir).resolve()),
             "env": full_env, "rlimits": rl,
             "namespaces": mode != "none", "drop": mode == "root", "uid": uid, "gid": gid,
             "hide": [str(p) for p in hide], "expose": [str(p) for p in expose], "readonly": readonly,
@@ -526,7 +598,9 @@ def run_sandboxed(argv: list[str], workdir: Path, limits: Limits | None = None, 
 
     def count_output():
         if limits.max_output_bytes and streams[0].total + streams[1].total > limits.max_output_bytes:
-            over_output.set()
+            if not over_output.is_set():
+                over_output.set()
+                _kill_group(proc.pid)  # now, not at the next poll: a fast writer is done in milliseconds
 
     streams = [_Stream(out_r, limits.keep_output_bytes, count_output),
                _Stream(err_r, limits.keep_output_bytes, count_output)]
@@ -547,44 +621,11 @@ def run_sandboxed(argv: list[str], workdir: Path, limits: Limits | None = None, 
     reader = threading.Thread(target=_read_messages, args=(status_r, messages), daemon=True)
     reader.start()
 
-    killed_for: tuple[str, str] | None = None
-    seen: dict = {}
-    cpu_polled = rss_polled_peak = 0.0
-    next_disk = start + limits.disk_check_s
-    while True:
-        try:
-            proc.wait(timeout=limits.poll_s)
-            break
-        except subprocess.TimeoutExpired:
-            pass
-        now = time.monotonic()
-        if mode == "none":
-            _tree(proc.pid, seen)
-        cpu = cgroups.cpu_s()
-        if cpu is None:
-            cpu_polled, rss = _tree_usage(seen) if mode == "none" else (0.0, 0.0)
-            cpu = cpu_polled
-            rss_polled_peak = max(rss_polled_peak, rss)
-            if limits.memory_mb and "memory" not in cgroups.dirs and rss > limits.memory_mb:
-                killed_for = ("memory", f"used more than the memory limit of {limits.memory_mb} MB "
-                                        f"({rss:.0f} MB resident)")
-        if killed_for:
-            pass
-        elif limits.wall_s and now - start > limits.wall_s:
-            killed_for = ("timeout", f"still running after the time limit of {limits.wall_s:g} s (wall clock); "
-                                     f"an infinite loop or a very slow cell?")
-        elif limits.cpu_s and cpu > limits.cpu_s:
-            killed_for = ("cpu_limit", f"used more than the CPU-time limit of {limits.cpu_s:g} s")
-        elif over_output.is_set():
-            killed_for = ("output_limit", f"printed more than {limits.max_output_bytes} bytes of output")
-        elif limits.disk_mb and now >= next_disk:
-            next_disk = now + limits.disk_check_s
-            if _dir_size_mb(workdir) > limits.disk_mb:
-                killed_for = ("output_limit", f"wrote more than {limits.disk_mb} MB (or too many files) "
-                                              f"into its working directory")
-        if killed_for:
-            break
-
+    watch = _Watchdog(limits, cgroups, workdir, proc.pid, need_tree=mode == "none" or not
+                      {"cpuacct", "memory"} <= set(cgroups.dirs), over_output=over_output, start=start)
+    killed_for = watch.run(proc) or watch.after_exit()
+    seen = watch.seen
+    cpu_polled, rss_polled_peak = watch.cpu_polled, watch.rss_peak
     if killed_for or proc.poll() is None:
         _kill_group(proc.pid)
         _kill_seen(seen)
@@ -887,6 +928,8 @@ def _inner_main(status_fd: int, spec: dict) -> int:
     report = {"hidden": [], "exposed": [], "scratch": [], "not_enforced": [], "user": None, "network": False,
               "pid_namespace": False, "readonly_root": False}
     try:
+        if spec.get("version") != SOURCE_DIGEST:
+            raise RuntimeError(f"{__file__} changed on disk since the grader imported it; restart the grader")
         for procs in spec["cgroup_procs"]:
             with open(procs, "w") as handle:
                 handle.write(str(os.getpid()))

@@ -439,3 +439,24 @@ def test_overhead_against_a_plain_subprocess(tmp_path):
     boxed = timed(lambda: run_sandboxed(argv, wd))
     print(f"plain {plain:.3f} s, sandboxed {boxed:.3f} s, overhead {boxed - plain:.3f} s")
     assert boxed - plain < 2.0
+
+
+def test_without_cgroups_memory_and_cpu_are_still_enforced_and_reported(tmp_path, monkeypatch):
+    monkeypatch.setattr(sandbox, "CGROUP_V1", tmp_path / "no-cgroups")
+    wd = workdir_with(tmp_path, "memory_hog.py", "burn_cpu.py")
+    hog = run_sandboxed([PY, "memory_hog.py", "10"], wd, Limits(memory_mb=512, wall_s=60))
+    assert hog.status == "memory" and "512 MB" in hog.reason, hog.reason
+    burn = run_sandboxed([PY, "burn_cpu.py", "2"], wd, Limits(cpu_s=1.5, wall_s=30))
+    assert burn.status == "cpu_limit" and burn.wall_s < 10, burn.reason
+    for result in (hog, burn):
+        assert result.isolation.cgroups == []
+        if ROOT:
+            assert any("no writable cgroup v1 'memory'" in line for line in result.isolation.not_enforced)
+            assert "AS" in result.isolation.rlimits and "NPROC" in result.isolation.rlimits
+
+
+def test_a_sandbox_module_changed_on_disk_refuses_to_run(tmp_path, monkeypatch):
+    monkeypatch.setattr(sandbox, "SOURCE_DIGEST", "0" * 16)  # as if this process imported an older version
+    result = run_sandboxed([PY, "-c", "print('should not run')"], prepare_workdir({}, base=tmp_path))
+    assert result.status == "sandbox_error" and "restart the grader" in result.reason
+    assert "should not run" not in result.stdout
