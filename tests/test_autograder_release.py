@@ -101,3 +101,12 @@ def test_otter_zip_holds_hidden_capture_tests_and_support(regenerated):
         assert {f"tests/{q}.py" for q in QUESTIONS} <= names
         assert "files/autograder/kernel.py" in names and "otter_config.json" in names
         assert re.search(r"capture\(\"q1\", env\)", zf.read("tests/q1.py").decode())
+
+
+def test_generated_files_are_tracked_by_git():
+    """The committed artefacts must really be in the repository (a .gitignore once hid build/)."""
+    import subprocess
+
+    files = [str(p.relative_to(REPO)) for p in COMMITTED.committed()]
+    proc = subprocess.run(["git", "ls-files", "--error-unmatch", *files], cwd=REPO, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
