@@ -586,7 +586,8 @@ def run_sandboxed(argv: list[str], workdir: Path, limits: Limits | None = None, 
     status_r, status_w = os.pipe()
     out_r, out_w = os.pipe()
     err_r, err_w = os.pipe()
-    inner = [sys.executable, "-I", "-S", str(Path(__file__).resolve()), "--inner", str(status_w)]
+    spec_r, spec_w = os.pipe()  # the spec goes through a pipe: no argv size limit, not in /proc/1/cmdline
+    inner = [sys.executable, "-I", "-S", str(Path(__file__).resolve()), "--inner", str(status_w), str(spec_r)]
     if mode == "root":
         prefix = ["unshare", "--mount", "--net", "--pid", "--ipc", "--uts", "--fork", "--kill-child"]
     elif mode == "userns":
@@ -605,16 +606,21 @@ def run_sandboxed(argv: list[str], workdir: Path, limits: Limits | None = None, 
     streams = [_Stream(out_r, limits.keep_output_bytes, count_output),
                _Stream(err_r, limits.keep_output_bytes, count_output)]
     try:
-        proc = subprocess.Popen(prefix + inner + [json.dumps(spec)], cwd="/", env={"PATH": "/usr/bin:/bin"},
-                                stdin=subprocess.DEVNULL, stdout=out_w, stderr=err_w, pass_fds=(status_w,),
+        proc = subprocess.Popen(prefix + inner, cwd="/", env={"PATH": "/usr/bin:/bin"},
+                                stdin=subprocess.DEVNULL, stdout=out_w, stderr=err_w, pass_fds=(status_w, spec_r),
                                 start_new_session=True)
     except OSError as exc:
-        for fd in (status_r, status_w, out_r, out_w, err_r, err_w):
+        for fd in (status_r, status_w, out_r, out_w, err_r, err_w, spec_r, spec_w):
             os.close(fd)
         cgroups.kill_all_and_remove()
         return _failed(f"could not start the sandbox: {exc}", isolation, start)
-    for fd in (status_w, out_w, err_w):
+    for fd in (status_w, out_w, err_w, spec_r):
         os.close(fd)
+    try:
+        with os.fdopen(spec_w, "wb") as pipe:
+            pipe.write(json.dumps(spec).encode())
+    except OSError:
+        pass  # the inner step died at once; its exit status tells
     for stream in streams:
         stream.start()
     messages: list[dict] = []
@@ -918,9 +924,11 @@ def _apply_rlimits(rlimits: dict) -> None:
         resource.setrlimit(which, (soft, hard))
 
 
-def _inner_main(status_fd: int, spec: dict) -> int:
+def _inner_main(status_fd: int, spec_fd: int) -> int:
     """Set up, fork the command, reap everything as PID 1, report the command's exit on ``status_fd``."""
     status = os.fdopen(status_fd, "w", buffering=1)
+    with os.fdopen(spec_fd, "rb") as pipe:
+        spec = json.loads(pipe.read())
 
     def send(**message) -> None:
         status.write(json.dumps(message) + "\n")
@@ -979,4 +987,4 @@ def _inner_main(status_fd: int, spec: dict) -> int:
 
 
 if __name__ == "__main__" and len(sys.argv) == 4 and sys.argv[1] == "--inner":
-    sys.exit(_inner_main(int(sys.argv[2]), json.loads(sys.argv[3])))
+    sys.exit(_inner_main(int(sys.argv[2]), int(sys.argv[3])))
