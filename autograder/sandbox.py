@@ -24,6 +24,17 @@ How, when the grader runs as root (the course machines and CI):
 Without root the same happens in a user namespace (no user drop: the command keeps the grader's
 uid) if the kernel allows one, else with rlimits and process-group kills only; ``isolation``
 says so in ``not_enforced`` rather than pretending.
+
+Use from the grading pipeline (one submission)::
+
+    workdir = prepare_workdir({"submission/a1.ipynb": notebook, "course": course_tree}, base=batch_dir)
+    result = run_sandboxed(cmd, workdir, Limits(), env={"RECURRENT_CAPTURE_IN": ..., ...},
+                           expose=default_expose() + [inputs_dir, public_tests], cwd=workdir / "course")
+    data = read_output_file(workdir, "capture/q1.npz")  # never open what the command left directly
+
+Anything in ``workdir`` or ``expose`` is readable by the student's code: never put solutions
+there (a solution notebook, nbgrader's ``source/``): the kernel could load it and capture the
+reference's outputs as its own.
 """
 
 from __future__ import annotations
@@ -139,7 +150,7 @@ def default_hide() -> list[Path]:
     build, .git, gradebooks, and any sibling checkout or grading folder), the grader's home and
     ``/home``. Anything the command needs from them is listed in ``default_expose``."""
     holder = REPO.parent if REPO.parent != Path("/") else REPO
-    return list(dict.fromkeys([holder, REPO, Path.home(), Path("/home")]))
+    return [p for p in dict.fromkeys([holder, REPO, Path.home(), Path("/home")]) if p != Path("/")]
 
 
 def default_expose() -> list[Path]:
@@ -202,9 +213,15 @@ def read_output_file(workdir: Path, relative: str | Path, max_bytes: int = 64 * 
     return data
 
 
+PRIVATE_DIRS = {"HOME": "home", "TMPDIR": "tmp", "JUPYTER_RUNTIME_DIR": "jupyter-runtime",
+                "JUPYTER_CONFIG_DIR": "jupyter-config", "IPYTHONDIR": "ipython", "MPLCONFIGDIR": "matplotlib",
+                "XDG_CACHE_HOME": "cache", "XDG_CONFIG_HOME": "config", "XDG_RUNTIME_DIR": "runtime"}
+
+
 def sandbox_env(workdir: Path, env: dict | None) -> dict:
     """The command's whole environment: nothing inherited from the grader but ``PATH`` entries for
-    the interpreter; home, temporary, Jupyter, IPython, matplotlib and cache dirs inside ``workdir``."""
+    the interpreter; home, temporary, Jupyter, IPython, matplotlib and cache dirs inside ``workdir``
+    (``PRIVATE_DIRS``: always these, whatever ``env`` says, e.g. a copy of the grader's ``os.environ``)."""
     private = Path(workdir) / ".sandbox"
     base = {
         "PATH": os.pathsep.join([str(Path(sys.executable).parent), "/usr/local/bin", "/usr/bin", "/bin"]),
@@ -222,7 +239,7 @@ def sandbox_env(workdir: Path, env: dict | None) -> dict:
         "PYTHONDONTWRITEBYTECODE": "1",
         "PYTHONNOUSERSITE": "1",
     }
-    base.update({k: str(v) for k, v in (env or {}).items()})
+    base.update({k: str(v) for k, v in (env or {}).items() if k not in PRIVATE_DIRS})
     return base
 
 
@@ -535,7 +552,13 @@ def run_sandboxed(argv: list[str], workdir: Path, limits: Limits | None = None, 
     ``hide``/``expose`` default to ``default_hide()``/``default_expose()``; ``workdir`` and its
     contents are given to ``uid`` (root mode). ``readonly`` remounts all but ``workdir`` and the
     scratch dirs read-only. ``isolate=False`` keeps only limits and kills (e.g. trusted tools).
-    Never raises for anything the command does; a broken sandbox is status ``sandbox_error``.
+    Never raises for anything the command does; a broken sandbox is status ``sandbox_error``
+    (the grader's problem: retry or fix, do not score it as the student's zero).
+
+    Statuses: ``ok`` (exit 0), ``error`` (non-zero exit, or the command could not start),
+    ``timeout`` (wall clock), ``cpu_limit``, ``memory`` (OOM kill, MemoryError, or the polled
+    limit), ``output_limit`` (stdout+stderr, working-directory size, or a single file),
+    ``killed`` (another signal), ``sandbox_error``. ``reason`` is one sentence for people.
     """
     limits = limits or Limits()
     workdir = Path(workdir).resolve()
@@ -568,8 +591,7 @@ def run_sandboxed(argv: list[str], workdir: Path, limits: Limits | None = None, 
     isolation.rlimits = dict(rl)
     full_env = sandbox_env(workdir, env)
     try:
-        for key in ("HOME", "TMPDIR", "JUPYTER_RUNTIME_DIR", "IPYTHONDIR", "MPLCONFIGDIR", "XDG_CACHE_HOME",
-                    "XDG_CONFIG_HOME", "XDG_RUNTIME_DIR", "JUPYTER_CONFIG_DIR"):
+        for key in PRIVATE_DIRS:
             Path(full_env[key]).mkdir(parents=True, exist_ok=True, mode=0o700)
         if mode == "root":
             _chown_tree(workdir, uid, gid)

@@ -96,7 +96,7 @@ def test_a_plain_command_runs_ok_with_a_clean_environment_and_reports_its_isolat
     wd = prepare_workdir({"x.txt": b"x"}, base=tmp_path)
     code = ("import os, json; print(json.dumps({'uid': os.getuid(), 'cwd': os.getcwd(), 'env': dict(os.environ), "
             "'pids': sorted(int(p) for p in os.listdir('/proc') if p.isdigit())}))")
-    result = run_sandboxed([PY, "-c", code], wd, env={"EXTRA": "1"})
+    result = run_sandboxed([PY, "-c", code], wd, env={"EXTRA": "1", "HOME": str(Path.home())})
     assert result.status == "ok", result
     assert result.returncode == 0 and result.reason == "finished normally"
     seen = probe(result)
