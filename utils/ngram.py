@@ -160,6 +160,9 @@ class NGramLM:
 
     def _probs_batch(self, codes: np.ndarray, c: int) -> np.ndarray:
         """(K,) context codes of c characters -> (K, V) next-character distributions."""
+        unique, inverse = np.unique(codes, return_inverse=True)
+        if len(unique) < len(codes):                                 # a text repeats its contexts:
+            return self._probs_batch(unique, c)[inverse]             # compute each one once
         counts = self._counts_batch(codes, c).astype(np.float64)     # (K, V)
         total = counts.sum(axis=1, keepdims=True)                    # (K, 1)
         if self.smoothing == "add-delta" or c == 0:
