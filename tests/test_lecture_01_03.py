@@ -43,10 +43,10 @@ def _cells(name):
     return [c.source for c in nb.cells if c.cell_type == "code"]
 
 
-def _run(sources, answers, implementation, skip):
-    """Execute the cells in one namespace with the answers filled in; return what they printed."""
+def _exec(sources, answers, implementation, skip, namespace):
+    """Execute the cells in ``namespace`` with the answers filled in; return what they printed."""
     answers = iter(answers)
-    namespace, out = {"__name__": "__lecture__"}, io.StringIO()
+    out = io.StringIO()
     threads = torch.get_num_threads()
     try:
         with contextlib.redirect_stdout(out), plt.ioff():
@@ -63,22 +63,31 @@ def _run(sources, answers, implementation, skip):
     return out.getvalue()
 
 
-@pytest.mark.parametrize("name", LECTURES)
-def test_right_answers_get_a_tick(name):
+@pytest.fixture(scope="module", params=list(LECTURES))
+def lecture(request):
+    """Run the whole lecture once with the right answers; keep its namespace and output."""
+    name = request.param
     spec = LECTURES[name]
-    printed = _run(_cells(name), spec["answers"], spec["implementation"], spec["skip"])
+    namespace = {"__name__": "__lecture__"}
+    printed = _exec(_cells(name), spec["answers"], spec["implementation"], spec["skip"], namespace)
+    return name, spec, namespace, printed
+
+
+def test_right_answers_get_a_tick(lecture):
+    _, spec, _, printed = lecture
     marks = [line for line in printed.splitlines() if line.startswith(("✓ Q", "✗ Q", "… Q"))]
     assert len(marks) == spec["checks"], printed[-3000:]
     assert all(m.startswith("✓") for m in marks), "\n".join(marks)
 
 
-@pytest.mark.parametrize("name", LECTURES)
-def test_known_wrong_answers_get_their_hint(name):
-    spec = LECTURES[name]
+def test_known_wrong_answers_get_their_hint(lecture):
+    """Re-run only the question cells (everything they use is defined by then) with wrong answers."""
+    name, spec, namespace, _ = lecture
     answers = list(spec["answers"])
     for index, (wrong, _) in spec["wrong"].items():
         answers[index] = wrong
-    printed = _run(_cells(name), answers, spec["implementation"], spec["skip"])
+    questions = [s for s in _cells(name) if re.search(r"^answer = \.\.\.", s, flags=re.M)]
+    printed = _exec(questions, answers, spec["implementation"], spec["skip"], namespace)
     crosses = [line for line in printed.splitlines() if line.startswith("✗ Q")]
     hints = [hint for _, hint in spec["wrong"].values()]
     assert len(crosses) == len(hints), printed[-3000:]
