@@ -17,7 +17,12 @@ import autograder.kernel as _k
 
 def _solution_path():
     manifest = os.path.join(os.environ.get("RECURRENT_CAPTURE_IN", "/nonexistent"), "manifest.json")
-    candidates = glob.glob(os.path.join(os.getcwd(), "**", "source", "*", "*.ipynb"), recursive=True)
+    here, candidates = os.getcwd(), []
+    while True:  # nbgrader runs the kernel in submitted/<student>/<aN>/: look in every parent
+        candidates += glob.glob(os.path.join(here, "source", "*", "*.ipynb"))
+        if os.path.dirname(here) == here:
+            break
+        here = os.path.dirname(here)
     try:
         candidates.insert(0, json.load(open(manifest))["reference_notebook"])
     except Exception:
