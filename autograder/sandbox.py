@@ -609,7 +609,9 @@ def run_sandboxed(argv: list[str], workdir: Path, limits: Limits | None = None, 
     out_r, out_w = os.pipe()
     err_r, err_w = os.pipe()
     spec_r, spec_w = os.pipe()  # the spec goes through a pipe: no argv size limit, not in /proc/1/cmdline
-    inner = [sys.executable, "-I", "-S", str(Path(__file__).resolve()), "--inner", str(status_w), str(spec_r)]
+    life_r, life_w = os.pipe()  # held open by this process only: EOF tells the inner step the grader died
+    inner = [sys.executable, "-I", "-S", str(Path(__file__).resolve()), "--inner", str(status_w), str(spec_r),
+             str(life_r)]
     if mode == "root":
         prefix = ["unshare", "--mount", "--net", "--pid", "--ipc", "--uts", "--fork", "--kill-child"]
     elif mode == "userns":
@@ -629,14 +631,14 @@ def run_sandboxed(argv: list[str], workdir: Path, limits: Limits | None = None, 
                _Stream(err_r, limits.keep_output_bytes, count_output)]
     try:
         proc = subprocess.Popen(prefix + inner, cwd="/", env={"PATH": "/usr/bin:/bin"},
-                                stdin=subprocess.DEVNULL, stdout=out_w, stderr=err_w, pass_fds=(status_w, spec_r),
+                                stdin=subprocess.DEVNULL, stdout=out_w, stderr=err_w, pass_fds=(status_w, spec_r, life_r),
                                 start_new_session=True)
     except OSError as exc:
-        for fd in (status_r, status_w, out_r, out_w, err_r, err_w, spec_r, spec_w):
+        for fd in (status_r, status_w, out_r, out_w, err_r, err_w, spec_r, spec_w, life_r, life_w):
             os.close(fd)
         cgroups.kill_all_and_remove()
         return _failed(f"could not start the sandbox: {exc}", isolation, start)
-    for fd in (status_w, out_w, err_w, spec_r):
+    for fd in (status_w, out_w, err_w, spec_r, life_r):
         os.close(fd)
     try:
         with os.fdopen(spec_w, "wb") as pipe:
@@ -654,10 +656,20 @@ def run_sandboxed(argv: list[str], workdir: Path, limits: Limits | None = None, 
     killed_for = watch.run(proc) or watch.after_exit()
     seen = watch.seen
     cpu_polled, rss_polled_peak = watch.cpu_polled, watch.rss_peak
+    lifeline_open = True
     if killed_for or proc.poll() is None:
+        if mode == "none":  # the inner step, a subreaper, knows every descendant: let it kill them first
+            os.close(life_w)
+            lifeline_open = False
+            try:
+                proc.wait(timeout=2)
+            except subprocess.TimeoutExpired:
+                pass
         _kill_group(proc.pid)
         _kill_seen(seen)
     proc.wait()
+    if lifeline_open:
+        os.close(life_w)
     if mode == "none":  # no PID namespace: stragglers (daemons, kernels) die here
         _kill_group(proc.pid)
         _kill_seen(seen)
@@ -946,11 +958,71 @@ def _apply_rlimits(rlimits: dict) -> None:
         resource.setrlimit(which, (soft, hard))
 
 
-def _inner_main(status_fd: int, spec_fd: int) -> int:
+def _die_with_the_grader(life_fd: int, namespaces: bool) -> None:
+    """Block on the lifeline; at EOF (the grader exited or was killed, its watchdog with it) kill
+    the command: PID 1 exiting ends the namespace, else SIGKILL our own process group."""
+    os.set_inheritable(life_fd, False)
+    while True:
+        try:
+            if not os.read(life_fd, 1):
+                break
+        except InterruptedError:
+            continue
+        except OSError:
+            break
+    if not namespaces:
+        _kill_descendants()
+    os._exit(137)
+
+
+def _descendants(root: int) -> list[int]:
+    """Every process below ``root``, from /proc (the inner step is a subreaper: orphans stay below it)."""
+    children: dict[int, list[int]] = {}
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                with open(f"/proc/{name}/stat", "rb") as handle:
+                    ppid = int(handle.read().rsplit(b")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(name))
+    found, stack = [], [root]
+    while stack:
+        for child in children.get(stack.pop(), []):
+            found.append(child)
+            stack.append(child)
+    return found
+
+
+def _kill_descendants(limit_s: float = 5.0) -> None:
+    """SIGKILL and reap every descendant, again and again until none is left (a fork bomb races us)."""
+    end = time.monotonic() + limit_s
+    while time.monotonic() < end:
+        pids = _descendants(os.getpid())
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        try:
+            while os.waitpid(-1, os.WNOHANG)[0]:
+                pass
+        except ChildProcessError:
+            return
+        if not pids:
+            time.sleep(0.01)
+
+
+def _inner_main(status_fd: int, spec_fd: int, life_fd: int) -> int:
     """Set up, fork the command, reap everything as PID 1, report the command's exit on ``status_fd``."""
     status = os.fdopen(status_fd, "w", buffering=1)
     with os.fdopen(spec_fd, "rb") as pipe:
         spec = json.loads(pipe.read())
+    if not spec["namespaces"]:  # no PID namespace: keep orphans below us, to find and kill them
+        import ctypes
+
+        ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+    threading.Thread(target=_die_with_the_grader, args=(life_fd, spec["namespaces"]), daemon=True).start()
 
     def send(**message) -> None:
         status.write(json.dumps(message) + "\n")
@@ -1004,9 +1076,11 @@ def _inner_main(status_fd: int, spec_fd: int) -> int:
         if child == pid:
             break
     returncode = os.waitstatus_to_exitcode(wait_status)
+    if not spec["namespaces"]:
+        _kill_descendants()  # what the command left running (a kernel, a daemon)
     send(event="exit", returncode=returncode, cpu_s=usage.ru_utime + usage.ru_stime, maxrss_mb=usage.ru_maxrss / 1024)
     return 0 if returncode == 0 else 1
 
 
-if __name__ == "__main__" and len(sys.argv) == 4 and sys.argv[1] == "--inner":
-    sys.exit(_inner_main(int(sys.argv[2]), int(sys.argv[3])))
+if __name__ == "__main__" and len(sys.argv) == 5 and sys.argv[1] == "--inner":
+    sys.exit(_inner_main(int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])))

@@ -138,16 +138,48 @@ def test_a_missing_command_is_an_error_result_not_an_exception(tmp_path):
 # ---------------------------------------------------------------- time, processes, memory, output
 
 
-def test_signal_ignoring_processes_time_out_and_none_survive(tmp_path):
+@pytest.mark.parametrize("isolate", [True, False], ids=["isolated", "not-isolated"])
+def test_signal_ignoring_processes_time_out_and_none_survive(tmp_path, isolate):
     token = f"tok-{uuid.uuid4().hex}"
     wd = workdir_with(tmp_path, "ignore_signals.py")
     start = time.monotonic()
-    result = run_sandboxed([PY, "ignore_signals.py", token, "3"], wd, Limits(wall_s=2))
+    result = run_sandboxed([PY, "ignore_signals.py", token, "3"], wd, Limits(wall_s=2), isolate=isolate)
     elapsed = time.monotonic() - start
     assert result.status == "timeout" and "time limit of 2 s" in result.reason
     assert "ready" in result.stdout
     assert elapsed < 2 + 1.5, f"killed {elapsed - 2:.1f} s after the limit"
     assert not survivors(token), "children in their own sessions (and their daemons) must die too"
+
+
+@pytest.mark.parametrize("isolate", [True, False], ids=["isolated", "not-isolated"])
+def test_a_daemon_left_behind_by_a_finished_command_is_killed(tmp_path, isolate):
+    token = f"tok-{uuid.uuid4().hex}"
+    code = ("import os, sys, time\nif os.fork() == 0:\n    os.setsid()\n    if os.fork() == 0:\n"
+            "        time.sleep(600)\n    os._exit(0)\ntime.sleep(0.3)\nprint('parent done')")
+    result = run_sandboxed([PY, "-c", code, token], prepare_workdir({}, base=tmp_path), isolate=isolate)
+    assert result.status == "ok" and "parent done" in result.stdout
+    assert not survivors(token)
+
+
+@pytest.mark.parametrize("isolate", [True, False], ids=["isolated", "not-isolated"])
+def test_killing_the_grader_kills_the_sandbox(tmp_path, isolate):
+    """No watchdog left: the sandbox must not outlive the grader (a Ctrl-C'd or OOM-killed batch)."""
+    token = f"tok-{uuid.uuid4().hex}"
+    wd = workdir_with(tmp_path, "ignore_signals.py")
+    code = ("import sys\nfrom autograder.sandbox import Limits, run_sandboxed\n"
+            f"run_sandboxed([sys.executable, 'ignore_signals.py', {token!r}, '2'], {str(wd)!r}, Limits(wall_s=120), "
+            f"isolate={isolate})\n")
+    grader = subprocess.Popen([PY, "-c", code], cwd=REPO)
+    deadline = time.monotonic() + 20
+    while len(survivors(token)) < 3 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert len(survivors(token)) >= 3, "the stubborn processes should be running by now"
+    grader.kill()
+    grader.wait()
+    deadline = time.monotonic() + 3
+    while survivors(token) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not survivors(token), "the sandbox outlived its grader"
 
 
 def test_a_fork_bomb_is_capped_and_entirely_killed(tmp_path):
