@@ -961,7 +961,6 @@ def _apply_rlimits(rlimits: dict) -> None:
 def _die_with_the_grader(life_fd: int, namespaces: bool) -> None:
     """Block on the lifeline; at EOF (the grader exited or was killed, its watchdog with it) kill
     the command: PID 1 exiting ends the namespace, else SIGKILL our own process group."""
-    os.set_inheritable(life_fd, False)
     while True:
         try:
             if not os.read(life_fd, 1):
@@ -1015,6 +1014,7 @@ def _kill_descendants(limit_s: float = 5.0) -> None:
 
 def _inner_main(status_fd: int, spec_fd: int, life_fd: int) -> int:
     """Set up, fork the command, reap everything as PID 1, report the command's exit on ``status_fd``."""
+    os.set_inheritable(life_fd, False)  # the command must not hold it
     status = os.fdopen(status_fd, "w", buffering=1)
     with os.fdopen(spec_fd, "rb") as pipe:
         spec = json.loads(pipe.read())

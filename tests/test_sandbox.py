@@ -95,13 +95,15 @@ def test_a_plain_command_runs_ok_with_a_clean_environment_and_reports_its_isolat
     monkeypatch.setenv("GRADER_SECRET_TOKEN", "do-not-leak")
     wd = prepare_workdir({"x.txt": b"x"}, base=tmp_path)
     code = ("import os, json; print(json.dumps({'uid': os.getuid(), 'cwd': os.getcwd(), 'env': dict(os.environ), "
-            "'pids': sorted(int(p) for p in os.listdir('/proc') if p.isdigit())}))")
+            "'pids': sorted(int(p) for p in os.listdir('/proc') if p.isdigit()), "
+            "'fds': os.listdir('/proc/self/fd')}))")
     result = run_sandboxed([PY, "-c", code], wd, env={"EXTRA": "1", "HOME": str(Path.home())})
     assert result.status == "ok", result
     assert result.returncode == 0 and result.reason == "finished normally"
     seen = probe(result)
     assert seen["cwd"] == str(wd)
     assert "GRADER_SECRET_TOKEN" not in seen["env"] and seen["env"]["EXTRA"] == "1"
+    assert sorted(seen["fds"]) == ["0", "1", "2", "3"], "stdio and listdir's own: no grader pipe leaks in"
     for key in ("HOME", "TMPDIR", "JUPYTER_RUNTIME_DIR", "IPYTHONDIR", "MPLCONFIGDIR", "XDG_CACHE_HOME"):
         assert seen["env"][key].startswith(str(wd)), key
     iso = result.isolation
