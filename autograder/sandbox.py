@@ -600,11 +600,28 @@ def run_sandboxed(argv: list[str], workdir: Path, limits: Limits | None = None, 
         cgroups.kill_all_and_remove()
         return _failed(f"could not prepare the working directory: {exc}", isolation, start)
 
-    spec = {"version": SOURCE_DIGEST, "argv": list(argv), "workdir": str(workdir), "cwd": str(Path(cwd or workdir).resolve()),
-            "env": full_env, "rlimits": rl,
+    spec = {"version": SOURCE_DIGEST, "argv": [str(a) for a in argv], "workdir": str(workdir),
+            "cwd": str(Path(cwd or workdir).resolve()), "env": full_env, "rlimits": rl,
             "namespaces": mode != "none", "drop": mode == "root", "uid": uid, "gid": gid,
             "hide": [str(p) for p in hide], "expose": [str(p) for p in expose], "readonly": readonly,
             "scratch_mb": limits.scratch_mb, "cgroup_procs": cgroups.procs_files()}
+    try:
+        return _run(spec, mode, limits, cgroups, workdir, isolation, start)
+    except Exception as exc:  # a bug here must not stop a batch: it is the grader's error, said so
+        _kill_all_quietly(cgroups)
+        return _failed(f"sandbox failure (grader problem): {type(exc).__name__}: {exc}", isolation, start)
+
+
+def _kill_all_quietly(cgroups: _Cgroups) -> None:
+    try:
+        cgroups.kill_all_and_remove()
+    except Exception:
+        pass
+
+
+def _run(spec: dict, mode: str, limits: Limits, cgroups: _Cgroups, workdir: Path, isolation: Isolation,
+         start: float) -> SandboxResult:
+    """Start the inner step under ``unshare`` (per ``mode``), watch it, kill it, collect the result."""
     status_r, status_w = os.pipe()
     out_r, out_w = os.pipe()
     err_r, err_w = os.pipe()
@@ -630,8 +647,8 @@ def run_sandboxed(argv: list[str], workdir: Path, limits: Limits | None = None, 
     streams = [_Stream(out_r, limits.keep_output_bytes, count_output),
                _Stream(err_r, limits.keep_output_bytes, count_output)]
     try:
-        proc = subprocess.Popen(prefix + inner, cwd="/", env={"PATH": "/usr/bin:/bin"},
-                                stdin=subprocess.DEVNULL, stdout=out_w, stderr=err_w, pass_fds=(status_w, spec_r, life_r),
+        proc = subprocess.Popen(prefix + inner, cwd="/", env={"PATH": "/usr/bin:/bin"}, stdin=subprocess.DEVNULL,
+                                stdout=out_w, stderr=err_w, pass_fds=(status_w, spec_r, life_r),
                                 start_new_session=True)
     except OSError as exc:
         for fd in (status_r, status_w, out_r, out_w, err_r, err_w, spec_r, spec_w, life_r, life_w):
