@@ -116,12 +116,11 @@ def test_broken_submissions_score_zero_with_a_status(tmp_path):
     nb.cells.insert(2, nbformat.v4.new_code_cell(
         "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass"))
     nbformat.write(nb, subs / "loops.ipynb")
-    shutil.copy(SUBMISSIONS / "reference.ipynb", subs / "fine.ipynb")
-    config = GradeConfig("a1", subs, tmp_path / "out", "otter", "cpu", jobs=2, limits=Limits(wall_s=45))
+    config = GradeConfig("a1", subs, tmp_path / "out", "otter", "cpu", jobs=2, limits=Limits(wall_s=20))
     results = {r.student: r for r in grade_batch(config, progress=lambda msg: None)}
     assert results["garbage"].status == "bad_notebook" and results["garbage"].score == 0
     assert results["loops"].status == "timeout" and results["loops"].score == 0
-    assert results["fine"].status == "ok" and results["fine"].scores() == QUESTIONS
+    assert results["loops"].seconds < 60, "the process group was not killed at the limit"
     rows = list(csv.DictReader((tmp_path / "out" / "grades.csv").open()))
     assert {r["status"] for r in rows if r["student"] == "loops"} == {"timeout"}
     assert json.loads((tmp_path / "out" / "results" / "loops.json").read_text())["reason"]
