@@ -146,11 +146,12 @@ def backward_reaches_h0(rnn_forward, rnn_backward):
 def backward_weights_summed(rnn_forward, rnn_backward):
     _, cache = rnn_forward(x, h0, Wx, Wh, b)
     dx, dh0, dWx, dWh, db = rnn_backward(dh, cache)
+    # dx and dh0 first: when they are wrong, the weight gradients are wrong as a consequence
+    assert _close(dx, $dx), "dx is wrong: at step t the upstream gradient is dh[:, t] plus what flows back from t+1"
+    assert _close(dh0, $dh0), "dh0 is wrong: it is the gradient flowing out of step 0"
     assert _close(db, $db), "db is wrong: the weights are shared, so their gradients are summed over all time steps"
     assert _close(dWx, $dWx), "dWx is wrong: sum the contributions of every time step"
     assert _close(dWh, $dWh), "dWh is wrong: sum the contributions of every time step"
-    assert _close(dx, $dx), "dx is wrong: at step t the upstream gradient is dh[:, t] plus what flows back from t+1"
-    assert _close(dh0, $dh0), "dh0 is wrong: it is the gradient flowing out of step 0"
 ''', {
     "h_first": "rnn_forward(x, h0, Wx, Wh, b)[0][:, 0]",
     "h": "rnn_forward(x, h0, Wx, Wh, b)[0]",

@@ -55,8 +55,9 @@ def backward_reaches_h0(rnn_forward, rnn_backward):
 def backward_weights_summed(rnn_forward, rnn_backward):
     _, cache = rnn_forward(x, h0, Wx, Wh, b)
     dx, dh0, dWx, dWh, db = rnn_backward(dh, cache)
+    # dx and dh0 first: when they are wrong, the weight gradients are wrong as a consequence
+    assert _close(dx, np.array([[[0.10537519031, -0.313371540323], [0.085582706492, -0.13727799349], [0.023502382986, 0.001650867226]], [[-0.021429878204, 0.224874254071], [0.028514009583, 0.264664500921], [-0.190812080105, 0.339456304965]]])), "dx is wrong: at step t the upstream gradient is dh[:, t] plus what flows back from t+1"
+    assert _close(dh0, np.array([[0.251199129422, 0.015654093442, -0.219890942539], [-0.124943700449, 0.013602373956, 0.15214844836]])), "dh0 is wrong: it is the gradient flowing out of step 0"
     assert _close(db, np.array([-0.215060519545, 0.276459383775, 0.520707906284])), "db is wrong: the weights are shared, so their gradients are summed over all time steps"
     assert _close(dWx, np.array([[0.221140413971, 0.336101385477, 0.384520741364], [0.201589457649, 0.361234056729, 0.431857823753]])), "dWx is wrong: sum the contributions of every time step"
     assert _close(dWh, np.array([[0.023257921192, 0.017775162853, 0.024799943572], [0.066149705502, 0.155692007531, 0.197080635845], [0.097993337186, 0.276825936823, 0.352737845356]])), "dWh is wrong: sum the contributions of every time step"
-    assert _close(dx, np.array([[[0.10537519031, -0.313371540323], [0.085582706492, -0.13727799349], [0.023502382986, 0.001650867226]], [[-0.021429878204, 0.224874254071], [0.028514009583, 0.264664500921], [-0.190812080105, 0.339456304965]]])), "dx is wrong: at step t the upstream gradient is dh[:, t] plus what flows back from t+1"
-    assert _close(dh0, np.array([[0.251199129422, 0.015654093442, -0.219890942539], [-0.124943700449, 0.013602373956, 0.15214844836]])), "dh0 is wrong: it is the gradient flowing out of step 0"
