@@ -267,6 +267,24 @@ def _userns_available() -> bool:
     return _userns_available.cached
 
 
+CGROUP_PREFIX = "recurrent-sandbox-"
+
+
+def _remove_stale_cgroups(root: Path, min_age_s: float = 120.0) -> None:
+    """Remove empty cgroups left by a grader that was killed before cleaning up. The kernel refuses
+    to remove a cgroup that still has processes; the age guard spares one created an instant ago."""
+    try:
+        entries = [p for p in root.iterdir() if p.name.startswith(CGROUP_PREFIX)]
+    except OSError:
+        return
+    for path in entries:
+        try:
+            if time.time() - path.stat().st_mtime > min_age_s and not (path / "cgroup.procs").read_text().strip():
+                path.rmdir()
+        except OSError:
+            continue
+
+
 class _Cgroups:
     """One private cgroup v1 per run in the memory, pids and cpuacct hierarchies (when writable)."""
 
@@ -275,12 +293,13 @@ class _Cgroups:
         self.problems: list[str] = []
         if not enabled:
             return
-        name = f"recurrent-sandbox-{uuid.uuid4().hex[:12]}"
+        name = f"{CGROUP_PREFIX}{uuid.uuid4().hex[:12]}"
         for controller in ("memory", "pids", "cpuacct"):
             root = CGROUP_V1 / controller
             if not (root / "cgroup.procs").exists() or not os.access(root, os.W_OK):
                 self.problems.append(f"no writable cgroup v1 '{controller}' controller")
                 continue
+            _remove_stale_cgroups(root)
             try:
                 path = root / name
                 path.mkdir()

@@ -52,6 +52,10 @@ def survivors(marker: str) -> list[psutil.Process]:
     return found
 
 
+def cgroup_dirs() -> list[Path]:
+    return [p for c in ("memory", "pids", "cpuacct") for p in (sandbox.CGROUP_V1 / c).glob("recurrent-sandbox-*")]
+
+
 def notebook(*sources: str) -> bytes:
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources])
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
@@ -171,6 +175,7 @@ def test_killing_the_grader_kills_the_sandbox(tmp_path, isolate):
     code = ("import sys\nfrom autograder.sandbox import Limits, run_sandboxed\n"
             f"run_sandboxed([sys.executable, 'ignore_signals.py', {token!r}, '2'], {str(wd)!r}, Limits(wall_s=120), "
             f"isolate={isolate})\n")
+    before = set(cgroup_dirs())
     grader = subprocess.Popen([PY, "-c", code], cwd=REPO)
     deadline = time.monotonic() + 20
     while len(survivors(token)) < 3 and time.monotonic() < deadline:
@@ -182,6 +187,13 @@ def test_killing_the_grader_kills_the_sandbox(tmp_path, isolate):
     while survivors(token) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not survivors(token), "the sandbox outlived its grader"
+    if ROOT and isolate:  # its cgroups stay behind (the grader died): the next run removes them once stale
+        stale = set(cgroup_dirs()) - before
+        assert len(stale) == 3, stale
+        for path in stale:
+            os.utime(path, (time.time() - 3600, time.time() - 3600))
+        run_sandboxed([PY, "-c", "pass"], prepare_workdir({}, base=tmp_path))
+        assert not any(p.exists() for p in stale)
 
 
 def test_a_fork_bomb_is_capped_and_entirely_killed(tmp_path):
