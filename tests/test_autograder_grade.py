@@ -19,6 +19,8 @@ from autograder.grade import GradeConfig, grade_batch
 from autograder.paths import EXAMPLES
 from autograder.sandbox import Limits
 
+pytestmark = pytest.mark.notebook  # every test here executes notebooks in fresh kernels
+
 SUBMISSIONS = EXAMPLES / "a1" / "submissions"
 MISTAKES = mistakes("a1")
 

@@ -56,6 +56,7 @@ def test_public_tests_name_the_faulty_term(name):
     assert NAMES_THE_TERM[name] in failed, failed
 
 
+@pytest.mark.notebook
 def test_grader_check_runs_offline_in_the_released_notebook(tmp_path):
     """Execute a completed student notebook next to its tests/ folder, as a student would."""
     shutil.copytree(ASSIGNMENTS / "a1" / "tests", tmp_path / "tests")
