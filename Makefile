@@ -1,7 +1,8 @@
 # Recurrent: two commands do all the set-up.
 #   make lab    create .venv if missing, then open the course in JupyterLab
 #   make test   create .venv if missing, then run the whole test suite
-# Other targets: make bench (notebook time/memory report), make strip (normalise notebooks),
+# Other targets: make bench (notebook time/memory report), make bench-grading (seconds per submission),
+#                make release (regenerate assignments/ from solutions/), make strip (normalise notebooks),
 #                make lock (refresh constraints.txt), make clean.
 
 PYTHON ?= python3
@@ -18,7 +19,7 @@ ifeq ($(PYVER),$(LOCK_PYTHON))
 endif
 PYTEST_ARGS ?=
 
-.PHONY: lab test bench strip lock clean env
+.PHONY: lab test bench bench-grading release strip lock clean env
 
 env: $(STAMP)
 
@@ -46,6 +47,12 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.notebooks
+
+release: $(STAMP)
+	$(BIN)/python -m autograder release
+
+bench-grading: $(STAMP)
+	$(BIN)/python -m bench.grading --write bench/grading.md
 
 strip: $(STAMP)
 	$(BIN)/nbstripout --extra-keys "metadata.jupytext metadata.widgets" $$(git ls-files '*.ipynb') $(NOTEBOOKS)

@@ -11,6 +11,26 @@ Import the module you need by concept::
     from utils.train import train
     from utils import plot
 
+Modules by concept:
+
+==============  ==============================================================
+``device``      CUDA when present, else CPU; ``RECURRENT_DEVICE`` overrides
+``seed``        ``seed_everything``: Python, numpy, torch, deterministic flags
+``shapes``      ``check_shape``: raises with expected vs got
+``gradcheck``   central differences on a copy, relative error, loud checks
+``data``        offline corpora, ``Vocab``, splits, contiguous TBPTT batches
+``train``       training loop: progress bar, clipping, live loss plot
+``plot``        loss curves, gradient norms, heat maps
+``widgets``     small ipywidgets wrappers that also work headless
+``selfcheck``   check-your-understanding helpers that name the wrong term
+``rnn``         the vanilla RNN in numpy: forward/backward pairs (lectures 01, 03)
+``graphs``      drawings: unrolled graphs, the five shapes, gradient flow
+``ngram``       counting n-gram language models (lecture 02)
+``charlm``      torch character language models, sampling, perplexity (lecture 02)
+``clip``        gradient clipping by norm and by value (lecture 04)
+``gradients``   Jacobian products and gradient norms through time (lecture 04)
+==============  ==============================================================
+
 Shape legend (used in every docstring): N batch, T time, D input features,
 H hidden units, V vocabulary, G gates.
 """
