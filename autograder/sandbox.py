@@ -599,12 +599,16 @@ def run_sandboxed(argv: list[str], workdir: Path, limits: Limits | None = None, 
         isolation.not_enforced.append("not root: the command runs as the grader's own uid (no drop to nobody); "
                                       "files outside the hidden paths are protected only by the read-only remount")
     start = time.monotonic()
-    cgroups = _Cgroups(limits, enabled=(mode == "root"))
-    if mode == "root":
+    real_root = _real_root()
+    cgroups = _Cgroups(limits, enabled=real_root)  # also without namespaces: pids, memory, stragglers
+    if real_root:
         isolation.not_enforced += cgroups.problems
     elif limits.memory_mb or limits.max_processes:
         isolation.not_enforced.append("no cgroups without root: memory is an address-space limit per process "
                                       "plus polling; processes are capped per user (RLIMIT_NPROC)")
+    if limits.max_processes and "pids" not in cgroups.dirs and os.getuid() == 0 and mode != "root":
+        isolation.not_enforced.append("no process limit: RLIMIT_NPROC does not apply to uid 0 and there is no "
+                                      "pids cgroup (a fork bomb is stopped only by the time limit)")
     isolation.cgroups = sorted(cgroups.dirs)
     rl = _rlimits(limits, "memory" in cgroups.dirs, "pids" in cgroups.dirs)
     isolation.rlimits = dict(rl)
