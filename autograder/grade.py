@@ -94,7 +94,7 @@ def prepare_batch(config: GradeConfig, root: Path) -> Batch:
     cases = module.cases.hidden_cases(ref)
     paths = ReleasePaths(REPO, config.assignment)
     inputs = root / "inputs"
-    write_inputs(inputs, config.assignment, cases, solution_notebook(config.assignment))
+    write_inputs(inputs, config.assignment, cases, ref)
     manifest = json.loads((inputs / "manifest.json").read_text())
     manifest["public_tests_dir"] = str(paths.student_dir / "tests")
     (inputs / "manifest.json").write_text(json.dumps(manifest, indent=1))
