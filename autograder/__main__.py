@@ -37,8 +37,13 @@ def main(argv: list[str] | None = None) -> int:
                          "(default: sqlite:///<out>/gradebook.db)")
     gr.add_argument("--timeout", type=float, default=300.0,
                     help="wall-clock seconds allowed per submission (default: 300)")
-    gr.add_argument("--cpu-limit", type=int, default=None, help="CPU seconds per grading process (default: none)")
-    gr.add_argument("--memory-limit", type=int, default=None, help="address-space MB per grading process (default: none)")
+    gr.add_argument("--cpu-limit", type=float, default=Limits().cpu_s,
+                    help=f"CPU seconds per submission, all processes together (default: {Limits().cpu_s:g})")
+    gr.add_argument("--memory-limit", type=int, default=Limits().memory_mb,
+                    help=f"memory MB per submission, all processes together (default: {Limits().memory_mb})")
+    gr.add_argument("--no-isolate", action="store_true",
+                    help="run engines and kernels without the sandbox (limits and kills only); only for trusted "
+                         "notebooks or when the machine itself is the sandbox (e.g. a Gradescope container)")
     gr.add_argument("--regrade", action="store_true", help="grade again students already graded in --out")
     gr.add_argument("--keep-workdirs", action="store_true", help="keep each submission's working copy (debugging)")
 
@@ -77,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     config = GradeConfig(args.assignment, args.submissions, args.out, args.backend, args.device, args.jobs,
                          args.db_url, Limits(args.timeout, args.cpu_limit, args.memory_limit), args.regrade,
-                         args.keep_workdirs)
+                         args.keep_workdirs, isolate=not args.no_isolate)
     results = grade_batch(config)
     print(f"graded {len(results)} submissions -> {args.out / 'grades.csv'}")
     return 0

@@ -2,16 +2,23 @@
 (``otter run``). Either way the notebook runs in a fresh kernel of the grading environment, the
 hidden-test cells capture outputs into ``capture/``, and nothing the engine scores is used: the
 verdicts are computed afterwards by ``autograder.grade`` from the captured arrays.
+
+By default the engine and its kernel run in ``autograder.sandbox`` (``isolate=True``): as ``nobody``,
+without network, with the repository and the grader's home hidden. What they may read is the
+working copy (the submission, a course tree *without* ``source/``, i.e. without solutions) and the
+``expose`` list: the Python environment, ``utils/``, the kernel-side capture code and the batch's
+instructor inputs (inputs and an encrypted substitute table, no expected outputs).
 """
 
 from __future__ import annotations
 
 import shutil
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from .sandbox import Limits, RunResult, run_limited
+from .paths import REPO
+from .sandbox import Limits, RunResult, default_expose, run_limited
 
 BACKENDS = ("nbgrader", "otter")
 
@@ -26,6 +33,16 @@ class EngineJob:
     workdir: Path
     env: dict  # environment of the engine and its kernel (capture paths, device)
     limits: Limits
+    isolate: bool = True  # full sandbox (see the module docstring); False: limits and kills only
+    expose: list = field(default_factory=list)  # extra read-only paths (the batch's inputs)
+
+
+def _run(job: EngineJob, cmd: list[str], cwd: Path) -> RunResult:
+    options = {}
+    if job.isolate:
+        kernel_side = [REPO / "autograder" / name for name in ("kernel.py",)]
+        options = {"workdir": job.workdir, "expose": default_expose() + kernel_side + list(job.expose)}
+    return run_limited(cmd, cwd, job.env, job.limits, job.workdir / "engine.log", isolate=job.isolate, **options)
 
 
 def run_nbgrader(job: EngineJob, course_template: Path, public_tests: Path) -> RunResult:
@@ -36,17 +53,20 @@ def run_nbgrader(job: EngineJob, course_template: Path, public_tests: Path) -> R
     submitted.mkdir(parents=True)
     shutil.copy(job.notebook, submitted / f"{job.assignment}.ipynb")
     shutil.copytree(public_tests, submitted / "tests")
-    timeout = int(job.limits.wall_s)
+    timeout = int(job.limits.wall_s or 3600)
     cmd = [sys.executable, "-m", "nbgrader", "autograde", job.assignment, f"--student={job.student}", "--force",
            f"--CourseDirectory.db_url=sqlite:///{course / 'gradebook.db'}",
-           "--Execute.kernel_name=python3", f"--Execute.timeout={timeout}", "--log-level=WARN"]
-    return run_limited(cmd, course, job.env, job.limits, job.workdir / "engine.log")
+           "--Execute.kernel_name=python3", f"--Execute.timeout={timeout}", "--Execute.raise_on_iopub_timeout=False",
+           "--log-level=WARN"]
+    return _run(job, cmd, course)
 
 
 def run_otter(job: EngineJob, otter_zip: Path) -> RunResult:
     """``otter run`` (no Docker) under our own process-level time limit."""
     out = job.workdir / "otter_out"
     out.mkdir()
-    cmd = [sys.executable, "-m", "otter", "run", "-a", str(otter_zip), "-o", str(out), "--no-logo",
+    local_zip = job.workdir / "autograder.zip"
+    shutil.copy(otter_zip, local_zip)
+    cmd = [sys.executable, "-m", "otter", "run", "-a", str(local_zip), "-o", str(out), "--no-logo",
            str(job.notebook)]
-    return run_limited(cmd, job.workdir, job.env, job.limits, job.workdir / "engine.log")
+    return _run(job, cmd, job.workdir)

@@ -36,6 +36,8 @@ def render(result: SubmissionResult) -> str:
     status = "" if result.status == "ok" else (
         f"<p class='fail'><b>Your notebook could not be graded ({escape(result.status)}):</b> "
         f"{escape(result.reason)}</p>")
+    if result.notes:
+        status += "<p>Notes from the grader:</p><ul>" + "".join(f"<li>{escape(n)}</li>" for n in result.notes) + "</ul>"
     return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{escape(result.assignment)} feedback: "
             f"{escape(result.student)}</title><style>{STYLE}</style></head><body>"
             f"<h1>{escape(result.assignment)}: {result.score:g} / {result.max_score:g}</h1>"

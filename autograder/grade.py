@@ -26,15 +26,18 @@ from . import assignments, reference
 from .cases import write_inputs
 from .engines import BACKENDS, EngineJob, run_nbgrader, run_otter
 from .feedback import write_feedback
+from .integrity import restore_instructor_cells
+from .intake import Submission, scan
 from .kernel import IN_ENV, OUT_ENV
 from .notebooks import KERNELSPEC
-from .paths import REPO, solution_notebook
+from .paths import REPO
 from .release import ReleasePaths, build_otter_zip, run_nbgrader_generate, tool_env
-from .results import ResultsStore, SubmissionResult, atomic_write_text, grades_csv
-from .sandbox import Limits
+from .results import RETRIED, ResultsStore, SubmissionResult, atomic_write_text, grades_csv
+from .sandbox import Limits, read_output_file
 from .scoring import score_capture_dir, zero_results
 
 DEVICES = ("cpu", "cuda", "auto")
+FASTPATH = REPO / "autograder" / "fastpath"  # import-time shortcuts for the engines and kernels
 
 
 @dataclass
@@ -52,6 +55,7 @@ class GradeConfig:
     regrade: bool = False  # grade again students already in <out>/results/
     keep_workdirs: bool = False  # keep each submission's working copy (debugging)
     gradebook: bool = True  # also record the scores in the nbgrader gradebook
+    isolate: bool = True  # run engine and kernel in the sandbox (nobody, no network, instructor files hidden)
 
     def gradebook_url(self) -> str:
         return self.db_url or f"sqlite:///{Path(self.out).resolve() / 'gradebook.db'}"
@@ -65,6 +69,8 @@ class Batch:
     root: Path  # scratch directory of the batch
     inputs: Path  # manifest.json + inputs.npz for the kernels
     course_template: Path  # nbgrader course tree with a gradebook that knows the assignment
+    sandbox_course: Path  # the same without source/ (solutions): what a submission's engine gets
+    release: object  # the released student notebook: the reference for restoring instructor cells
     otter_zip: Path
     public_tests: Path
     cases: list
@@ -103,73 +109,144 @@ def prepare_batch(config: GradeConfig, root: Path) -> Batch:
     course.mkdir()
     shutil.copy(paths.nbgrader_dir / "nbgrader_config.py", course / "nbgrader_config.py")
     shutil.copytree(paths.nbgrader_source.parent, course / "source" / config.assignment)
+    sandbox_course = root / "sandbox_course"
+    sandbox_course.mkdir()
     if config.backend == "nbgrader":
         run_nbgrader_generate(course, config.assignment, f"sqlite:///{course / 'gradebook.db'}")
         shutil.rmtree(course / "release")
+        # autograde needs the gradebook (locked and hidden-test cells) and the config, not the source
+        # notebook, which holds the solutions: it never enters a submission's working copy.
+        shutil.copy(course / "nbgrader_config.py", sandbox_course / "nbgrader_config.py")
+        shutil.copy(course / "gradebook.db", sandbox_course / "gradebook.db")
     otter_zip = paths.otter_zip
     if config.backend == "otter":  # rebuilt per batch: it embeds the current kernel-side module
         otter_zip = build_otter_zip(paths, root / "otter-autograder.zip")
-    return Batch(config, root, inputs, course, otter_zip, paths.student_dir / "tests", cases, ref,
-                 dict(module.cases.QUESTIONS))
+    release = nbformat.read(paths.student_dir / f"{config.assignment}.ipynb", as_version=4)
+    return Batch(config, root, inputs, course, sandbox_course, release, otter_zip, paths.student_dir / "tests",
+                 cases, ref, dict(module.cases.QUESTIONS))
 
 
 def kernel_env(config: GradeConfig, capture_dir: Path, inputs: Path) -> dict:
-    """Environment of the engine and the student's kernel: capture paths and the device."""
+    """Environment of the engine and the student's kernel: capture paths and the device. In the sandbox
+    nothing else of the grader's environment is passed (``sandbox.sandbox_env`` adds PATH, HOME...)."""
     extra = {IN_ENV: str(inputs), OUT_ENV: str(capture_dir), "RECURRENT_DEVICE": config.device,
-             "NVIDIA_TF32_OVERRIDE": "0", "PYTHONHASHSEED": "0", "MPLBACKEND": "Agg"}
-    env = tool_env(extra)
+             "NVIDIA_TF32_OVERRIDE": "0", "PYTHONHASHSEED": "0", "MPLBACKEND": "Agg",
+             "PYTHONPATH": f"{FASTPATH}:{REPO}"}
+    env = extra if config.isolate else tool_env(extra)
     if config.device == "cpu":
         env["CUDA_VISIBLE_DEVICES"] = ""
     return env
 
 
-def normalised_copy(notebook: Path, target: Path) -> str | None:
-    """Copy the submission with the standard kernelspec; return a reason if it is not a valid notebook."""
+def normalised_copy(notebook: Path, target: Path, release=None, notes: list | None = None) -> str | None:
+    """Copy the submission with the standard kernelspec and the instructor's cells restored
+    (``integrity``; repairs appended to ``notes``); return a reason if it is not a valid notebook."""
     try:
         nb = nbformat.read(notebook, as_version=4)
         nbformat.validate(nb)
     except Exception as exc:  # any unreadable or invalid notebook
         return f"not a valid notebook: {type(exc).__name__}: {str(exc)[:200]}"
+    if release is not None:
+        repairs = restore_instructor_cells(nb, release)
+        if notes is not None:
+            notes += repairs
     nb.metadata["kernelspec"] = dict(KERNELSPEC)
     target.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, target)
     return None
 
 
-def grade_one(batch: Batch, student: str, notebook: Path) -> SubmissionResult:
-    """Grade one submission in a private working copy. Never raises: failures become status + reason."""
+SANDBOX_STATUS = {  # sandbox status -> submission status and what it means for the student
+    "timeout": "the notebook ran past the time limit",
+    "cpu_limit": "the notebook used more CPU time than allowed",
+    "memory": "the notebook used more memory than allowed",
+    "output_limit": "the notebook printed or wrote more output than allowed",
+    "killed": "the grading run was killed by a signal",
+}
+
+
+def _engine_outcome(run, config: GradeConfig) -> tuple[str, str]:
+    """(status, reason) of one engine run; ``grader_error`` is the grader's fault and is retried."""
+    sandbox = run.sandbox
+    status = sandbox.status if sandbox is not None else ("timeout" if run.timed_out else "ok")
+    if status == "sandbox_error":
+        return "grader_error", sandbox.reason
+    if status in SANDBOX_STATUS:
+        return status, f"{SANDBOX_STATUS[status]}: {sandbox.reason if sandbox else ''}".strip()
+    died = any(word in run.output for word in ("DeadKernelError", "Kernel died", "kernel died"))
+    if died:
+        return "kernel_died", "the kernel died while running the notebook (os._exit, a crash or a kill)"
+    if run.returncode != 0:
+        return "engine_error", f"{config.backend} exited with code {run.returncode}: {run.output[-300:].strip()}"
+    return "ok", ""
+
+
+def _safe_captures(workdir: Path, capture: Path, questions) -> Path:
+    """Copy the capture files the sandboxed run left through ``read_output_file`` (no symlinks, no
+    hard links, bounded size) into a directory the student's code never had access to."""
+    clean = workdir.parent / f"{workdir.name}.clean"
+    clean.mkdir()
+    for question in questions:
+        try:
+            data = read_output_file(workdir, capture.relative_to(workdir) / f"{question}.npz")
+        except ValueError:
+            continue
+        (clean / f"{question}.npz").write_bytes(data)
+    return clean
+
+
+def grade_one(batch: Batch, student: str, notebook: Path | Submission) -> SubmissionResult:
+    """Grade one submission in a private working copy. Never raises: failures become status + reason.
+
+    A run that stops early (time, memory, output limits, a dead kernel) keeps the questions whose
+    hidden tests captured before it stopped; every other question scores 0 with the reason."""
     config = batch.config
     start = time.monotonic()
     workdir = Path(tempfile.mkdtemp(prefix=f"{student}-", dir=batch.root))
     result = SubmissionResult(student, config.assignment, config.backend, "ok", "", 0.0)
+    clean = None
     try:
+        if isinstance(notebook, Submission):
+            result.notes += notebook.warnings
+            if notebook.extra_files:
+                result.notes.append(f"ignored extra files: {', '.join(notebook.extra_files[:10])}")
+            if not notebook.ok:
+                result.status, result.reason = "bad_notebook", notebook.problem
+                notebook = None
+            else:
+                notebook = notebook.notebook_path
         copy = workdir / "submission" / f"{config.assignment}.ipynb"
-        problem = normalised_copy(notebook, copy)
+        problem = None if notebook is None else normalised_copy(notebook, copy, batch.release, result.notes)
         if problem:
             result.status, result.reason = "bad_notebook", problem
-        else:
+        elif notebook is not None:
             capture = workdir / "capture"
             capture.mkdir()
             job = EngineJob(config.assignment, student, copy, workdir, kernel_env(config, capture, batch.inputs),
-                            config.limits)
+                            config.limits, config.isolate, [batch.inputs, batch.public_tests, FASTPATH])
             if config.backend == "nbgrader":
-                run = run_nbgrader(job, batch.course_template, batch.public_tests)
+                run = run_nbgrader(job, batch.sandbox_course, batch.public_tests)
             else:
                 run = run_otter(job, batch.otter_zip)
-            if run.timed_out:
-                result.status = "timeout"
-                result.reason = f"grading stopped after the time limit of {config.limits.wall_s:g} s"
-            elif run.returncode != 0:
-                result.status = "engine_error"
-                result.reason = f"{config.backend} exited with code {run.returncode}: {run.output[-300:].strip()}"
-            else:
-                result.questions, result.public = score_capture_dir(capture, batch.questions, batch.cases, batch.ref)
+            result.status, result.reason = _engine_outcome(run, config)
+            if run.sandbox is not None and run.sandbox.isolation.not_enforced:
+                result.isolation = "; ".join(run.sandbox.isolation.not_enforced)
+            if result.status not in ("grader_error", "engine_error"):
+                clean = _safe_captures(workdir, capture, batch.questions)
+                result.questions, result.public = score_capture_dir(clean, batch.questions, batch.cases, batch.ref)
+                if result.status != "ok":
+                    for q in result.questions:
+                        for c in q.cases:
+                            if not c.passed and c.message.startswith("no output was captured"):
+                                c.message = f"{c.message} ({result.reason})"
     except Exception as exc:  # a bug or an environment problem must not stop the batch
-        result.status, result.reason = "engine_error", f"{type(exc).__name__}: {exc}"
+        result.status, result.reason = "grader_error", f"{type(exc).__name__}: {exc}"
     finally:
         if not config.keep_workdirs:
             shutil.rmtree(workdir, ignore_errors=True)
-    if result.status != "ok":
+        if clean is not None:
+            shutil.rmtree(clean, ignore_errors=True)
+    if not result.questions:
         result.questions = zero_results(batch.questions)
     result.seconds = round(time.monotonic() - start, 2)
     return result
@@ -200,12 +277,16 @@ def grade_batch(config: GradeConfig, progress=print) -> list[SubmissionResult]:
         raise ValueError(f"backend must be one of {BACKENDS}")
     out = Path(config.out)
     store = ResultsStore(out / "results")
-    found = discover(config.submissions, config.assignment)
-    todo = {s: nb for s, nb in found.items() if config.regrade or not store.has(s)}
-    progress(f"{len(found)} submissions, {len(found) - len(todo)} already graded, {len(todo)} to grade "
-             f"with {config.backend} on {config.device}, {config.jobs} at a time")
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="recurrent-grade-") as tmp:
+        report = scan(config.submissions, config.assignment, Path(tmp) / "intake")
+        found = {s.student: s for s in report.submissions}
+        for line in report.ignored:
+            progress(f"ignored {line}")
+        # Done means stored with a status that is the submission's; a grader-side failure is retried.
+        todo = {s: sub for s, sub in found.items() if config.regrade or store.status(s) in (None, *RETRIED)}
+        progress(f"{len(found)} submissions, {len(found) - len(todo)} already graded, {len(todo)} to grade "
+                 f"with {config.backend} on {config.device}, {config.jobs} at a time")
         batch = prepare_batch(config, Path(tmp))
 
         def work(item):

@@ -13,7 +13,9 @@ import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-STATUSES = ("ok", "timeout", "engine_error", "bad_notebook")
+STATUSES = ("ok", "timeout", "cpu_limit", "memory", "output_limit", "killed", "kernel_died", "engine_error",
+            "bad_notebook", "grader_error")
+RETRIED = ("grader_error",)  # the grader's failure, not the submission's: a resumed batch grades it again
 
 
 @dataclass
@@ -51,6 +53,8 @@ class SubmissionResult:
     seconds: float
     questions: list[QuestionResult] = field(default_factory=list)
     public: list[PublicResult] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # repairs and warnings shown in the feedback
+    isolation: str = ""  # what the sandbox could not enforce for this run ("" = everything)
 
     @property
     def score(self) -> float:
@@ -94,6 +98,13 @@ class ResultsStore:
 
     def has(self, student: str) -> bool:
         return self.path(student).exists()
+
+    def status(self, student: str) -> str | None:
+        """The stored status, or None if not graded (or the record is unreadable: grade it again)."""
+        try:
+            return self.get(student).status
+        except (OSError, ValueError, TypeError, KeyError):
+            return None
 
     def put(self, result: SubmissionResult) -> None:
         atomic_write_text(self.path(result.student), result.to_json())
