@@ -36,7 +36,16 @@ def restore_instructor_cells(nb, release) -> list[str]:
     notes: list[str] = []
     reference = [c for c in release.cells if _gid(c) and _owned(c)]
     wanted = {_gid(c) for c in reference}
-    # A cell carrying an instructor grade_id it does not own (a copy, or a renamed cell) loses the id.
+    present = {_gid(c) for c in nb.cells}
+    # A cell whose grade_id was renamed or removed is recognised by its cell id (nbformat 4.5).
+    by_cell_id = {c.get("id"): c for c in reference if c.get("id") and _gid(c) not in present}
+    for cell in nb.cells:
+        ref_cell = by_cell_id.get(cell.get("id"))
+        if ref_cell is not None and _gid(cell) != _gid(ref_cell):
+            cell.metadata["nbgrader"] = copy.deepcopy(ref_cell.metadata["nbgrader"])
+            notes.append(f"the grading metadata of {_gid(ref_cell)} was edited: restored")
+            del by_cell_id[cell.get("id")]
+    # A cell carrying an instructor grade_id it does not own (a copy, or an invented id) loses the id.
     seen: set[str] = set()
     for cell in nb.cells:
         gid = _gid(cell)
