@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -56,9 +57,16 @@ def check_notebook(page, port: int, token: str, notebook: Path, shots: Path, run
     page.goto(f"http://127.0.0.1:{port}/lab/tree/{rel}?token={token}")
     page.wait_for_selector(".jp-Notebook", timeout=60_000)
     page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
+    # The indicator can say idle before the kernel is connected: wait for the status bar's kernel name.
+    page.wait_for_selector(".jp-StatusBar-Widget :text('Idle')", timeout=60_000)
     start = time.time()
-    page.click(".lm-MenuBar-itemLabel:text-is('Run')", timeout=10_000)
-    page.click(".lm-Menu-itemLabel:text-is('Run All Cells')", timeout=10_000)
+    for _attempt in range(3):  # a click before the kernel is ready runs nothing: retry
+        page.click(".lm-MenuBar-itemLabel:text-is('Run')", timeout=10_000)
+        page.click(".lm-Menu-itemLabel:text-is('Run All Cells')", timeout=10_000)
+        time.sleep(3)
+        if page.locator(".jp-CodeCell .jp-InputArea-prompt").filter(has_text="[*]").count() or \
+                page.locator(".jp-CodeCell .jp-InputArea-prompt").filter(has_text=re.compile(r"\[\d+\]")).count():
+            break
     # Done when every code cell shows an execution number ([ ] = not run, [*] = running).
     page.wait_for_function(
         """() => { const p = Array.from(document.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt'));
@@ -74,18 +82,24 @@ def check_notebook(page, port: int, token: str, notebook: Path, shots: Path, run
     changed, tried = 0, 0
     for i in range(sliders.count()):
         handle = sliders.nth(i)
-        area = handle.locator("xpath=ancestor::div[contains(@class,'jp-OutputArea-output')][1]/ancestor::div[contains(@class,'jp-OutputArea')][1]")
+        # Compare the cell's outputs other than the widget's own controls (its slider shows its value).
+        area = handle.locator("xpath=ancestor::div[contains(concat(' ', normalize-space(@class), ' '), ' jp-OutputArea ')][1]")
         if not area.count():
             continue
         handle.scroll_into_view_if_needed()
-        before = hashlib.sha1(area.first.inner_html().encode()).hexdigest()
+        def shown(a=area.first):
+            return a.evaluate("""el => Array.from(el.querySelectorAll('img, pre, .jp-RenderedText, .jp-RenderedHTMLCommon'))
+                                   .filter(n => !n.closest('.widget-slider, .jupyter-widget-slider, .widget-readout'))
+                                   .map(n => n.tagName === 'IMG' ? n.src : n.textContent).join('|')""")
+
+        before = hashlib.sha1(shown().encode()).hexdigest()
         handle.focus()
         page.keyboard.press("ArrowRight")
         page.keyboard.press("ArrowRight")
         tried += 1
         for _ in range(40):  # up to 20 s for the callback to redraw
             time.sleep(0.5)
-            if hashlib.sha1(area.first.inner_html().encode()).hexdigest() != before:
+            if hashlib.sha1(shown().encode()).hexdigest() != before:
                 changed += 1
                 break
         page.screenshot(path=str(shots / f"{stem}_slider{i}.png"))
