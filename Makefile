@@ -19,7 +19,7 @@ ifeq ($(PYVER),$(LOCK_PYTHON))
 endif
 PYTEST_ARGS ?=
 
-.PHONY: lab test bench bench-grading release strip lock clean env
+.PHONY: lab test bench bench-grading bench-throughput release strip lock clean env
 
 env: $(STAMP)
 
@@ -53,6 +53,9 @@ release: $(STAMP)
 
 bench-grading: $(STAMP)
 	$(BIN)/python -m bench.grading --write bench/grading.md
+
+bench-throughput: $(STAMP)
+	$(BIN)/python -m bench.throughput --n 100 --jobs 2 --write bench/throughput.md
 
 strip: $(STAMP)
 	$(BIN)/nbstripout --extra-keys "metadata.jupytext metadata.widgets" $$(git ls-files '*.ipynb') $(NOTEBOOKS)
