@@ -145,12 +145,23 @@ class SandboxResult:
 # ---------------------------------------------------------------- policy: what the command may see
 
 
+# Top-level folders a Python process needs from the host; every other top-level folder is hidden,
+# so instructor files anywhere else on the machine (another checkout of the course, a grading folder
+# under /work or /srv, ...) are out of sight, not only those of this repository.
+SYSTEM_DIRS = {"bin", "sbin", "lib", "lib32", "lib64", "libx32", "usr", "etc", "dev", "proc", "sys", "run",
+               "var", "tmp"}
+
+
 def default_hide() -> list[Path]:
-    """Paths hidden from the command: the folder holding the repository (solutions, hidden cases,
-    build, .git, gradebooks, and any sibling checkout or grading folder), the grader's home and
-    ``/home``. Anything the command needs from them is listed in ``default_expose``."""
+    """Paths hidden from the command: every top-level folder but the system ones (``SYSTEM_DIRS``:
+    this hides /work, /srv, /opt, /mnt, /home, /root, ... wherever checkouts or gradebooks live), the
+    folder holding the repository (solutions, hidden cases, build, .git, gradebooks, and any sibling
+    checkout or grading folder), the repository and the grader's home. Anything the command needs
+    from them is listed in ``default_expose``."""
     holder = REPO.parent if REPO.parent != Path("/") else REPO
-    return [p for p in dict.fromkeys([holder, REPO, Path.home(), Path("/home")]) if p != Path("/")]
+    top = sorted(p for p in Path("/").iterdir()
+                 if p.name not in SYSTEM_DIRS and p.is_dir() and not p.is_symlink())
+    return [p for p in dict.fromkeys([*top, holder, REPO, Path.home(), Path("/home")]) if p != Path("/")]
 
 
 def default_expose() -> list[Path]:

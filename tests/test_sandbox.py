@@ -294,6 +294,25 @@ def test_instructor_files_are_hidden(tmp_path, instructor_secret):
         assert "no hidden paths" in " ".join(result.isolation.not_enforced)
 
 
+@pytest.mark.skipif(not ROOT, reason="creating a folder at the top of the file system needs root")
+def test_instructor_files_elsewhere_on_the_machine_are_hidden(tmp_path):
+    # Another checkout of the course, a grading folder: anywhere outside the system folders.
+    other = Path("/") / f"srv-checkout-{uuid.uuid4().hex[:8]}"
+    try:
+        (other / "solutions" / "a1").mkdir(parents=True)
+        secret = other / "solutions" / "a1" / "a1.ipynb"
+        secret.write_text("the solution")
+        secret.chmod(0o644)
+        for folder in (other, other / "solutions", other / "solutions" / "a1"):
+            folder.chmod(0o755)  # world-readable: only the sandbox can keep it out of sight
+        assert other in sandbox.default_hide()
+        wd = workdir_with(tmp_path, "probe_files.py")
+        outcome = probe(run_sandboxed([PY, "probe_files.py", "read", str(secret)], wd))
+        assert not outcome[str(secret)].startswith("ok"), outcome
+    finally:
+        shutil.rmtree(other, ignore_errors=True)
+
+
 def test_writes_outside_the_working_directory_fail_or_stay_private(tmp_path):
     wd = workdir_with(tmp_path, "probe_files.py")
     sibling = prepare_workdir({}, base=tmp_path)
