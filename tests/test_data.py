@@ -111,3 +111,21 @@ def test_random_windows_are_aligned_and_seeded():
     assert x.shape == (8, 10)
     np.testing.assert_array_equal(y, x + 1)
     np.testing.assert_array_equal(x, x2)
+
+
+def test_three_way_split_is_contiguous_in_reading_order():
+    from utils.data import SHAKESPEARE_LECTURE_SPLIT, train_val_test_split
+
+    ids = np.arange(1000)
+    train, val, test = train_val_test_split(ids, 0.1, 0.2)
+    assert (len(train), len(val), len(test)) == (700, 100, 200)
+    assert np.array_equal(np.concatenate([train, val, test]), ids)
+    with pytest.raises(ValueError, match="sum below 1"):
+        train_val_test_split(ids, 0.5, 0.5)
+    data = load_char_data(**SHAKESPEARE_LECTURE_SPLIT)
+    assert (len(data.train), len(data.val), len(data.test)) == (270_000, 30_000, 30_000)
+    # The lecture split keeps lecture 02's original train and validation text.
+    old = load_char_data("shakespeare", max_chars=300_000)
+    assert data.vocab.decode(data.train) == old.vocab.decode(old.train)
+    assert data.vocab.decode(data.val) == old.vocab.decode(old.val)
+    assert load_char_data("shakespeare", max_chars=5000).test.size == 0

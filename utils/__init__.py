@@ -29,6 +29,7 @@ Modules by concept:
 ``charlm``      torch character language models, sampling, perplexity (lecture 02)
 ``clip``        gradient clipping by norm and by value (lecture 04)
 ``gradients``   Jacobian products and gradient norms through time (lecture 04)
+``tasks``       synthetic long-memory tasks: delayed recall, the adding problem (04-06)
 ==============  ==============================================================
 
 Shape legend (used in every docstring): N batch, T time, D input features,

@@ -21,7 +21,7 @@ import importlib.util
 import os
 import re
 import sysconfig
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator, Sequence
 
@@ -185,23 +185,58 @@ def train_val_split(ids: np.ndarray, val_fraction: float = 0.1) -> tuple[np.ndar
     return ids[:cut], ids[cut:]
 
 
+def train_val_test_split(ids: np.ndarray, val_fraction: float, test_fraction: float
+                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Contiguous three-way split, in reading order: train | validation | test.
+
+    Tune (step counts, n-gram orders, smoothing) on validation only; report on test once.
+    """
+    if not (0 < val_fraction < 1 and 0 < test_fraction < 1 and val_fraction + test_fraction < 1):
+        raise ValueError(f"val_fraction and test_fraction must be in (0, 1) with a sum below 1, "
+                         f"got {val_fraction} and {test_fraction}")
+    L = len(ids)
+    cut_val = int(round(L * (1 - val_fraction - test_fraction)))
+    cut_test = int(round(L * (1 - test_fraction)))
+    if cut_val < 2 or cut_test - cut_val < 2 or L - cut_test < 2:
+        raise ValueError(f"text of {L} characters is too short to split with val_fraction={val_fraction} "
+                         f"and test_fraction={test_fraction}")
+    return ids[:cut_val], ids[cut_val:cut_test], ids[cut_test:]
+
+
 @dataclass
 class CharData:
-    """A corpus ready for a character model: the text, its vocabulary and id splits."""
+    """A corpus ready for a character model: the text, its vocabulary and id splits.
+
+    ``test`` is empty unless a test fraction was asked for.
+    """
 
     text: str
     vocab: Vocab
     train: np.ndarray  # (L_train,) int64
     val: np.ndarray    # (L_val,) int64
+    test: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # (L_test,) int64
 
 
 def load_char_data(name: str | os.PathLike, max_chars: int | None = None,
-                   val_fraction: float = 0.1) -> CharData:
-    """``load_corpus`` + ``Vocab`` + ``train_val_split`` in one call."""
+                   val_fraction: float = 0.1, test_fraction: float = 0.0) -> CharData:
+    """``load_corpus`` + ``Vocab`` + a contiguous split in one call.
+
+    The vocabulary is built from the whole loaded text (train, validation and test), so every
+    split can be encoded; with ``test_fraction=0`` there is no test split.
+    """
     text = load_corpus(name, max_chars)
     vocab = Vocab.from_text(text)
-    train, val = train_val_split(vocab.encode(text), val_fraction)
+    ids = vocab.encode(text)
+    if test_fraction:
+        train, val, test = train_val_test_split(ids, val_fraction, test_fraction)
+        return CharData(text, vocab, train, val, test)
+    train, val = train_val_split(ids, val_fraction)
     return CharData(text, vocab, train, val)
+
+
+# The Shakespeare split every lecture compares models on (02 n-grams and the RNN-LM, 05 the LSTM,
+# 06 the GRU): characters 0-270k train, 270k-300k validation (tuning), 300k-330k test (reported once).
+SHAKESPEARE_LECTURE_SPLIT = dict(name="shakespeare", max_chars=330_000, val_fraction=1 / 11, test_fraction=1 / 11)
 
 
 class StreamBatches:
