@@ -1,4 +1,4 @@
-"""Lectures 01 and 03: the "check your understanding" cells accept the right answers, name known mistakes,
+"""Lectures 01, 03 and 04: the "check your understanding" cells accept the right answers, name known mistakes,
 and keep the expected answers out of sight (in utils.selfcheck, keyed by question).
 
 The notebooks themselves are executed by ``test_notebooks.py`` (unanswered, their checks print
@@ -43,6 +43,9 @@ LECTURES = {
     "03_backprop_through_time.ipynb": dict(
         answers=["200", "(1, 25)", "(2, 1)", '"b"', '"b"', '"b"'], implementation=STEP_BACKWARD, checks=7,
         wrong={0: ("2000", "divide by N"), 1: ("(25, 25)", "detached"), 5: ('"a"', "transpose both sides")}),
+    "04_vanishing_exploding_clipping.ipynb": dict(
+        answers=["0.9 ** 20", "5", "0.1", '"c"', "0.956", "0.8", '"b"', '"b"'], implementation=None, checks=8,
+        wrong={0: ("18", "multiply"), 2: ("5", "correct algorithm"), 5: ("0.2", "sigmoid")}),
 }
 
 

@@ -58,8 +58,8 @@ QUESTIONS = {
                  "c": "a spectral radius of 1.2 is below one"},
         hint="write the step Jacobian diag(f'(a_t)) W_hh for f = ReLU: what is f'(a) for a < 0?",
         why="the Jacobian is diag(1[a_t > 0]) W_hh: only the active units pass the gradient, so it is W_hh "
-            "restricted to them. With zero-mean inputs about half the units are off at each step, and the "
-            "product shrinks unless ρ is large enough to make up for it."),
+            "restricted to them. With zero-mean inputs only about 40% of the units are active at a step "
+            "(section 4's table), and the product shrinks unless ρ is large enough to make up for it."),
     "lstm_guarantee": Question(
         "Q8 does the LSTM's cell path guarantee long memory?", lambda: "b",
         choices={"a": "yes: ∂c_t/∂c_{t-1} = diag(f_t) cannot vanish",
