@@ -11,6 +11,7 @@ import torch.nn.functional as F
 from utils.charlm import (CharRNN, FixedWindowLM, detach_hidden, evaluate_loss, one_hot, perplexity, train_lm,
                           sample, softmax, temporal_softmax_loss, windows)
 from utils.data import StreamBatches, Vocab
+from utils.device import get_device
 from utils.gradcheck import check_gradients
 
 
@@ -231,9 +232,10 @@ def test_train_lm_is_the_lecture_recipe_written_out():
 
 
 def test_train_lm_learns_a_repeating_text():
+    """On the default device (CUDA when present): the recipe runs where the model is."""
     ids = np.tile(np.arange(5), 400)
     torch.manual_seed(0)
-    model = CharRNN(5, 16)
+    model = CharRNN(5, 16).to(get_device())
     history = train_lm(model, ids, steps=60, batch_size=8, seq_len=10, lr=3e-2, live_plot=False)
     assert history.loss[-1] < 0.1 * history.loss[0]
     assert evaluate_loss(model, ids[:200]) < 0.1
