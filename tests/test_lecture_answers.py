@@ -1,4 +1,4 @@
-"""Lectures 01, 03 and 04: the "check your understanding" cells accept the right answers, name known mistakes,
+"""Lectures 01-04: the "check your understanding" cells accept the right answers, name known mistakes,
 and keep the expected answers out of sight (in utils.selfcheck, keyed by question).
 
 The notebooks themselves are executed by ``test_notebooks.py`` (unanswered, their checks print
@@ -40,6 +40,11 @@ LECTURES = {
     "01_sequences_and_recurrence.ipynb": dict(
         answers=["745", "1", "(8, 5)", '"b"', "(20, 30)"], implementation=STEP, checks=6,
         wrong={0: ("725", "two biases"), 2: ("(8, 50, 5)", "many-to-many"), 4: ("(30, 20)", "transposed")}),
+    "02_character_language_model.ipynb": dict(
+        answers=["V", '"c"', "0.278", '"b"', "3", "math.exp(1.5)", "2.16", '"c"',
+                 "softmax(np.array([2.0, 1.0, 0.0]) / 0.5)[0]"], implementation=None, checks=9,
+        wrong={0: ("math.log(V)", "cross-entropy in nats"), 2: ("10 / 27", "denominator"),
+               8: ("0.665", "τ = 1")}),
     "03_backprop_through_time.ipynb": dict(
         answers=["200", "(1, 25)", "(2, 1)", '"b"', '"b"', '"b"'], implementation=STEP_BACKWARD, checks=7,
         wrong={0: ("2000", "divide by N"), 1: ("(25, 25)", "detached"), 5: ('"a"', "transpose both sides")}),
