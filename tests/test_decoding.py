@@ -85,15 +85,36 @@ def test_a_small_beam_can_miss_the_best_sequence_and_never_beats_exhaustive():
 def test_finished_hypotheses_and_the_beam_shrinks():
     model = TinyLM(vocab_size=5, seed=4, temperature=1.0)
     result = search(model, 3, 6, trace=True)
-    assert [len(s.live) for s in result.steps[1:-1]] == [3] * (len(result.steps) - 2)  # the beam stays full
     finished = [len(s.finished) for s in result.steps]
-    assert sum(finished) >= 3 or len(result.steps) == 6               # stopped: k finished, or max_len
-    assert sum(finished[:-1]) < 3                                     # ... and not before
-    assert result.steps[0].expansions == model.V and all(s.expansions == 3 * model.V for s in result.steps[1:])
+    slots = [len(s.live) + sum(finished[:i + 1]) for i, s in enumerate(result.steps)]
+    assert slots == [3] * len(slots)                                   # k slots: live + finished so far
+    assert sum(finished) == 3 or len(result.steps) == 6                # stopped: k finished, or max_len
+    assert result.steps[0].expansions == model.V
+    assert all(s.expansions == len(p.live) * model.V for p, s in zip(result.steps, result.steps[1:]))
     for h in result.hypotheses:
         assert h.log_prob == pytest.approx(model.sequence_log_prob(h.tokens, h.finished), abs=1e-10)
     scores = [h.score for h in result.hypotheses]
     assert scores == sorted(scores, reverse=True)
+
+
+def test_improbable_early_endings_do_not_stop_the_search():
+    """A confident model: token 0 has p = 0.97, </s> 0.02 until five tokens are out, then </s> 0.97.
+
+    A beam that kept k live hypotheses and stopped at k finished ones would stop at step 3 with
+    three improbable early endings; here the likeliest hypothesis always keeps its slot."""
+    END = 3
+
+    def confident(tokens, n_out):
+        probs = torch.full((len(tokens), 4), 0.005, dtype=torch.float64)
+        done = n_out >= 5
+        probs[:, 0] = torch.where(done, 0.02, 0.97)
+        probs[:, END] = torch.where(done, 0.97, 0.02)
+        return probs.log(), n_out + 1
+
+    result = beam_search(confident, torch.zeros(1, dtype=torch.long), 9, END, 10, beam_size=3)
+    greedy, lp = greedy_decode(confident, torch.zeros(1, dtype=torch.long), 1, 9, END, 10)
+    assert result.best.tokens == [0] * 5 == greedy[0] and result.best.finished
+    assert result.best.log_prob == pytest.approx(float(lp[0]))
 
 
 def test_length_normalisation_changes_the_ranking_of_finished_hypotheses():

@@ -19,11 +19,16 @@ Beam search (beam size k), as used here:
 
 1. start with one live hypothesis, ``<s>``, log-probability 0;
 2. expand each live hypothesis by every token: ``k * V`` candidates, scored by log-probability;
-3. walk down the ranking (ties: the earlier hypothesis, then the smaller token id): a candidate
-   ending in ``</s>`` is **finished** and set aside, any other joins the new live beam, until k
-   are live; everything ranked below the k-th live candidate is pruned;
-4. stop when k hypotheses are finished, or after ``max_len`` tokens, when the live ones are
-   added as unfinished (a heuristic: a live hypothesis might still have beaten a finished one);
+3. keep the best ``k - f`` candidates, f the number finished so far (ties: the earlier
+   hypothesis, then the smaller token id); those ending in ``</s>`` are **finished** and set
+   aside, the others form the new live beam, so the beam shrinks by one for each finished
+   hypothesis (Koehn 2020, *Neural Machine Translation*, section 9.4); the rest is pruned;
+4. stop when k hypotheses are finished (no live one is left), or after ``max_len`` tokens,
+   when the live ones are added as unfinished.
+
+The best candidate of every step is always kept, so the most likely hypothesis so far is never
+cut off by poor ones that happen to end: a variant that keeps k live hypotheses and stops at k
+finished ones can stop before its best hypothesis has ended, with k improbable early endings.
 5. return every finished hypothesis ranked by its normalised score, each read back through
    the back-pointers (the parent slot of every kept token).
 
@@ -188,11 +193,8 @@ def beam_search(step_fn: StepFn, state: Any, start_id: int, end_id: int, max_len
         V = log_probs.shape[1]
         candidates = (live_log_prob[:, None] + log_probs).reshape(-1)        # (B * V,), beam-major
         order = torch.sort(candidates, descending=True, stable=True).indices  # stable: ties keep index order
-        token_of = order % V
-        # Walk down the ranking: a </s> is set aside as finished, any other token joins the live
-        # beam, until k are live; whatever ranks below the k-th live candidate is pruned.
-        n_live = torch.cumsum(token_of != end_id, 0)
-        cut = int(torch.searchsorted(n_live, k, right=False)) + 1 if int(n_live[-1]) >= k else len(order)
+        # k slots in all: every finished hypothesis keeps its slot, the live beam gets the rest.
+        cut = k - len(ended)
         kept, fell = order[:cut], order[cut:cut + show_pruned]
         parent, token = kept // V, kept % V
         is_end = token == end_id
