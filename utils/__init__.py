@@ -30,6 +30,13 @@ Modules by concept:
 ``clip``        gradient clipping by norm and by value (lecture 04)
 ``gradients``   Jacobian products and gradient norms through time (lecture 04)
 ``tasks``       synthetic long-memory tasks: delayed recall, the adding problem (04-06)
+``seqdata``     seq2seq data from a seed: dates (Babel) and numbers (num2words), split by key (08-10)
+``bleu``        BLEU from scratch: clipped n-gram precisions, brevity penalty, smoothing (08)
+``decoding``    greedy, beam and exhaustive search over any ``step_fn`` (08)
+``attention``   dot/general/additive scores, masking, local and hard, multi-head (09)
+``seq2seq``     encoder-decoder with or without attention, training, translation, evaluation (08-09)
+``captions``    digit strips (scikit-learn digits) captioned in words; CNN + attention decoder (10)
+``stories``     bAbI-style generated stories and questions; an attention reader over sentences (10)
 ==============  ==============================================================
 
 Shape legend (used in every docstring): N batch, T time, D input features,
