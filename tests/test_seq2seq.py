@@ -7,7 +7,7 @@ from torch import nn
 
 from utils.device import get_device
 from utils.seq2seq import (Seq2Seq, Seq2SeqConfig, accuracy_by_length, attention_map, evaluate,
-                           train_seq2seq, translate)
+                           sequence_log_probs, train_seq2seq, translate)
 from utils.seqdata import START_ID, make_dates
 
 DEVICE = get_device()
@@ -87,3 +87,18 @@ def test_bad_requests_are_explained(data):
     with pytest.raises(ValueError, match="split must be"):
         data.split("dev")
     assert START_ID == 1
+
+
+def test_sequence_log_probs_equal_the_sum_of_step_log_probs(data):
+    model = model_for(data).eval()
+    sources, outputs = data.val.sources[:3], ["2001-02-03", "1999", "2049-12-31"]
+    got = sequence_log_probs(model, data, sources, outputs)
+    for i, (s, o) in enumerate(zip(sources, outputs)):
+        src, lengths = data.encode_sources([s])
+        memory = model.encode(src.to(DEVICE), lengths.to(DEVICE))
+        state, total, prev = model.decoder.initial_state(memory), 0.0, START_ID
+        for tok in data.tgt_vocab.encode(o) + [2]:
+            logits, state, _ = model.decoder.step(torch.tensor([prev], device=DEVICE), state, memory)
+            total += float(torch.log_softmax(logits, -1)[0, tok])
+            prev = tok
+        assert got[i] == pytest.approx(total, abs=1e-4)

@@ -273,6 +273,21 @@ def attention_map(model: Seq2Seq, data: Seq2SeqData, source: str, max_len: int |
     return data.tgt_vocab.decode(tokens[0]), weights
 
 
+@torch.no_grad()
+def sequence_log_probs(model: Seq2Seq, data: Seq2SeqData, sources: Sequence[str], outputs: Sequence[str]) -> np.ndarray:
+    """``log p(output </s> | source)`` under the model for each pair, teacher-forced in one batch: (N,)."""
+    from .seqdata import pad_batch
+
+    model.eval()
+    src, lengths = data.encode_sources(sources)
+    tgt = [data.tgt_vocab.encode(o, unknown="raise") for o in outputs]
+    tgt_in, _ = pad_batch([[START_ID] + t for t in tgt])
+    tgt_out, _ = pad_batch([t + [END_ID] for t in tgt])
+    logits, _ = model(Batch(src, lengths, tgt_in, tgt_out).to(model.device))
+    lp = torch.log_softmax(logits.float(), -1).gather(2, tgt_out.to(model.device)[..., None])[..., 0]  # (N, T)
+    return (lp * (tgt_out != PAD_ID).to(lp)).sum(1).cpu().double().numpy()
+
+
 @dataclass
 class Evaluation:
     """Exact match (fraction of outputs equal to the reference), character BLEU, and the outputs."""
