@@ -119,6 +119,20 @@ def test_hard_and_local_attention():
     layer.mode = "hard"
     _, hard = layer(q, keys)
     assert torch.all(hard.sum(-1) == 1) and set(hard.unique().tolist()) == {0.0, 1.0}
+    layer.mode, layer.half_width = "soft", 1
+    _, soft = layer(q, keys)
+    layer.mode = "local"
+    _, local = layer(q, keys)
+    peak = soft.argmax(-1)
+    for t in range(2):
+        p = int(peak[0, t])
+        outside = [i for i in range(6) if abs(i - p) > 1]
+        assert torch.all(local[0, t, outside] == 0)
+        inside = [i for i in range(6) if abs(i - p) <= 1]
+        assert torch.allclose(local[0, t, inside], soft[0, t, inside] / soft[0, t, inside].sum())
+    layer.mode = "sharp"
+    with pytest.raises(ValueError, match="mode must be"):
+        layer(q, keys)
 
 
 @pytest.mark.parametrize("heads", [1, 2, 4])

@@ -139,8 +139,12 @@ class Attention(nn.Module):
     """One attention layer: ``score`` in {"dot", "general", "additive"}; returns the context and weights.
 
     ``forward(query (N, H_q) or (N, T, H_q), keys (N, S, H_k), mask (N, S) or None, values=keys)``
-    -> ``(context (N, [T,] H_v), weights (N, [T,] S))``. ``mode="hard"`` replaces the weights by
-    their argmax at inference (a one-hot), to compare soft and hard attention on one model.
+    -> ``(context (N, [T,] H_v), weights (N, [T,] S))``.
+
+    ``mode`` changes how a trained layer attends, to compare on one model: "soft" (the default),
+    "hard" (all the weight on the argmax: a one-hot) and "local" (only the ``half_width`` positions
+    either side of the soft peak stay visible, renormalised; Luong et al.'s local-p predicts the
+    centre with a learned layer instead of taking the peak).
     """
 
     def __init__(self, query_size: int, key_size: int, score: str = "dot", attention_size: int | None = None):
@@ -149,7 +153,7 @@ class Attention(nn.Module):
             raise ValueError(f"score must be one of {SCORES}, got {score!r}")
         if score == "dot" and query_size != key_size:
             raise ValueError(f"dot scores need query_size == key_size, got {query_size} and {key_size}")
-        self.score, self.mode = score, "soft"
+        self.score, self.mode, self.half_width = score, "soft", 2
         if score == "general":
             self.W = nn.Parameter(torch.empty(query_size, key_size))
             nn.init.xavier_uniform_(self.W)
@@ -170,12 +174,17 @@ class Attention(nn.Module):
                 values: torch.Tensor | None = None, window: torch.Tensor | None = None):
         """``window``: an extra (N, [T,] S) bool mask for local attention (combined with ``mask``)."""
         e = self.scores(query, keys)
-        full = mask
+        visible = None if mask is None else (mask if e.ndim == 2 else mask[:, None, :]).expand_as(e)
         if window is not None:
-            full = window if mask is None else window & (mask if e.ndim == 2 else mask[:, None, :])
-        weights = masked_softmax(e, full)
+            visible = window if visible is None else window & visible
+        weights = masked_softmax(e, visible)
         if self.mode == "hard":
             weights = hard_weights(weights)
+        elif self.mode == "local":
+            near = window_mask(weights.argmax(-1).float(), e.shape[-1], self.half_width)
+            weights = masked_softmax(e, near if visible is None else near & visible)
+        elif self.mode != "soft":
+            raise ValueError(f"mode must be 'soft', 'hard' or 'local', got {self.mode!r}")
         return context(weights, keys if values is None else values), weights
 
 
