@@ -33,7 +33,7 @@ _LAYOUT = {"width": "420px"}
 _STYLE = {"description_width": "120px"}
 BUSY_TEXT = "⏳ recomputing ..."
 _BUSY_CLASS = "recurrent-live-busy"
-# Dims the stale result while a redraw runs (an HTML widget's <style> applies to the page).
+# Dims the stale result while a redraw runs (the status widget's <style> applies to the page).
 _BUSY_CSS = f"<style>.{_BUSY_CLASS} {{ opacity: 0.35; transition: opacity 0.2s; }}</style>"
 
 
@@ -65,8 +65,8 @@ class Live:
         self.result: Any = None
         self.error, self.calls, self.seconds, self.busy = "", 0, 0.0, False
         self.output = w.Output()
-        self.status = w.HTML(value="", layout={"min_height": "1.6em"})
-        self._box = w.VBox([*self.controls.values(), self.status, w.HTML(_BUSY_CSS), self.output])
+        self.status = w.HTML(value=_BUSY_CSS)
+        self._box = w.VBox([*self.controls.values(), self.status, self.output])
         self._box.add_class("recurrent-live")  # class names the browser test finds them by
         self.output.add_class("recurrent-live-output")
         for control in self.controls.values():
@@ -95,7 +95,8 @@ class Live:
     def _set_busy(self, busy: bool) -> None:
         # Trait changes reach the browser while fn runs: ipykernel sends them from its IOPub thread.
         self.busy = busy
-        self.status.value = f"<span class='recurrent-live-status'>{BUSY_TEXT}</span>" if busy else ""
+        sign = f"<span class='recurrent-live-status'>{BUSY_TEXT}</span>" if busy else ""
+        self.status.value = _BUSY_CSS + sign
         if busy:
             self.output.add_class(_BUSY_CLASS)
         else:
