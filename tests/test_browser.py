@@ -140,9 +140,10 @@ def stub_index(release, cell_id: str, check: int) -> int:
     return next(i for i in reversed(range(check)) if "YOUR CODE HERE" in release.cells[i].source)
 
 
-def expected_check(question: str, source: str) -> tuple[bool, list[str], str]:
-    """Run the public test of ``question`` on ``source`` here, with otter: (passed, the failure
-    messages (last line of each failing case), the result as the page shows it (its HTML's text))."""
+def expected_check(question: str, source: str, folder: Path) -> tuple[bool, list[str], str]:
+    """Run the public test of ``question`` on ``source`` here, with otter, in ``folder`` (a copy of the
+    release: otter writes a log where it runs): (passed, the failure messages (last line of each
+    failing case), the result as the page shows it (its HTML's text))."""
     import numpy as np
     import otter
     from bs4 import BeautifulSoup
@@ -151,7 +152,7 @@ def expected_check(question: str, source: str) -> tuple[bool, list[str], str]:
     exec(compile("import numpy as np\n" + source, "<answer>", "exec"), env)
     cwd = os.getcwd()
     try:
-        os.chdir(RELEASE)
+        os.chdir(folder)
         result = otter.Notebook(tests_dir="tests").check(question, global_env=env)
     finally:
         os.chdir(cwd)
@@ -165,8 +166,10 @@ def squash(text: str) -> str:
     return " ".join("".join(ch for ch in text if unicodedata.category(ch) != "So").split())
 
 
-def test_assignment_self_check_round_trip(lab):
+def test_assignment_self_check_round_trip(lab, tmp_path):
     from autograder.examples.a1.mistakes import MISTAKES
+
+    here = shutil.copytree(RELEASE, tmp_path / "a1")
 
     release = nbformat.read(RELEASE / "a1.ipynb", as_version=4)
     check = _check_cell(release, QUESTION)
@@ -184,7 +187,7 @@ def test_assignment_self_check_round_trip(lab):
             nb.run_cell(i)
 
     # The unfinished question: the check fails, and says so.
-    passed, failures, _ = expected_check(QUESTION, release.cells[stub].source)
+    passed, failures, _ = expected_check(QUESTION, release.cells[stub].source, here)
     assert not passed and failures, "the release's stub passes its own self-check"
     shown = squash(nb.run_cell(check))
     lab.screenshot("a1_1_unfinished_check_fails", top=nb.cell(check))
@@ -192,7 +195,7 @@ def test_assignment_self_check_round_trip(lab):
     assert not missing, f"the failing self-check does not show {missing}; it shows:\n{shown[:2000]}"
 
     # A partly wrong answer: the message names the faulty term.
-    passed, failures, _ = expected_check(QUESTION, wrong)
+    passed, failures, _ = expected_check(QUESTION, wrong, here)
     assert not passed and failures, f"the mistake {what!r} passes the self-check of {QUESTION}"
     nb.replace_source(stub, wrong)
     assert squash(nb.editor_text(stub)) == squash(wrong), "the editor does not hold what was typed"
@@ -203,7 +206,7 @@ def test_assignment_self_check_round_trip(lab):
     assert not missing, f"after the mistake ({what}) the self-check does not show {missing}; it shows:\n{shown[:2000]}"
 
     # The correct answer, typed into the editor: the check passes.
-    passed, failures, pass_text = expected_check(QUESTION, answer)
+    passed, failures, pass_text = expected_check(QUESTION, answer, here)
     assert passed, f"the solution region of {QUESTION} fails its own self-check: {failures}"
     nb.replace_source(stub, answer)
     nb.run_cell(stub)
