@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from utils.captions import (DIGIT_WORDS, Captioner, ConvEncoder, caption_batch, caption_vocab, digit_images,
-                            make_strips, train_captioner)
+from utils.captions import (DIGIT_WORDS, Captioner, ConvEncoder, attended_digits, caption_batch, caption_vocab,
+                            digit_images, make_strips, train_captioner)
 from utils.seqdata import END_ID, START_ID
 
 
@@ -68,3 +68,10 @@ def test_a_short_training_run_lowers_the_loss_and_maps_are_distributions():
     for c, m in zip(captions, maps):
         assert m.shape == (len(c.split()) + 1, 21)                            # every word and </s>
         assert np.allclose(m.sum(1), 1, atol=1e-5)
+
+
+def test_attended_digits_reads_the_window_under_the_peak():
+    strips = make_strips(1, lengths=(3,), seed=0, max_gap=0, max_margin=0)    # digits at columns 0-7, 8-15, 16-23
+    maps = np.zeros((4, 21))
+    maps[0, 0] = maps[1, 4] = maps[2, 7] = maps[3, 12] = 1.0                  # window centres 4, 12, 18, 28
+    assert attended_digits(strips, 0, maps) == [0, 1, 2, None]

@@ -7,12 +7,13 @@ The handwriting is split first (80 % of the digit images for training strips, 20
 test strips), so a test strip is made of digits the model has never seen.
 
 :class:`Captioner` is "show, attend and tell" (Xu et al. 2015) at this scale: a small CNN turns
-the image into 24 feature vectors, one per pair of pixel columns (the annotation vectors), and the attention
-decoder of :mod:`utils.seq2seq` reads them like a source sentence: at each word it attends
-over the 24 column positions, so each word comes with a map of where the model looked (a column
-position covers 2 pixel columns of the image).
+the image into 21 feature vectors, one per 8 x 8 window every 2 pixel columns (the annotation
+vectors), and the attention decoder of :mod:`utils.seq2seq` reads them like a source sentence:
+at each word it attends over the 21 window positions, so each word comes with a map of where
+the model looked.
 
-Shape legend: N batch, 1 x 8 x W images, P = W // 2 column positions, F features, T caption length.
+Shape legend: N batch, 1 x 8 x W images, P = (W - 8) / 2 + 1 window positions, F features,
+T caption length.
 """
 
 from __future__ import annotations
@@ -164,7 +165,7 @@ class Captioner(nn.Module):
 
     @torch.no_grad()
     def caption(self, images: np.ndarray | torch.Tensor, vocab: TokenVocab, max_len: int = 8):
-        """Greedy captions and attention over the W/2 column positions: ``(captions, maps list[(T_out, P)])``."""
+        """Greedy captions and attention over the P window positions: ``(captions, maps list[(T_out, P)])``."""
         self.eval()
         images = torch.as_tensor(images, device=self.device)
         memory = self.encode(images)
@@ -203,9 +204,14 @@ def train_captioner(model: Captioner, strips: Strips, vocab: TokenVocab, steps: 
     return history
 
 
-def digit_of_position(strips: Strips, i: int, column: float) -> int | None:
-    """Which digit (0-based position in the strip) covers image column ``column``, or None for a gap."""
-    for j, (lo, hi) in enumerate(strips.boxes[i]):
-        if lo <= column < hi:
-            return j
-    return None
+def attended_digits(strips: Strips, i: int, maps: np.ndarray) -> list[int | None]:
+    """For each row of ``maps`` (P,) (one generated word): which digit of strip ``i`` its attention peak is on.
+
+    The peak is a window position p, whose window covers columns [2p, 2p + 8); the digit is the
+    one whose columns contain the window's centre, 2p + 4 (0 = leftmost; None: a gap).
+    """
+    out = []
+    for row in np.atleast_2d(maps):
+        centre = 2 * int(np.argmax(row)) + 4
+        out.append(next((j for j, (lo, hi) in enumerate(strips.boxes[i]) if lo <= centre < hi), None))
+    return out
