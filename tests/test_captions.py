@@ -9,6 +9,15 @@ from utils.captions import (DIGIT_WORDS, Captioner, ConvEncoder, attended_digits
 from utils.seqdata import END_ID, START_ID
 
 
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    """Train on one thread: on a busy 2-core machine two torch threads slow each other down several-fold."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 def pool_of(image, images):
     return {i for i in range(len(images)) if np.array_equal(images[i], image)}
 

@@ -13,6 +13,15 @@ GET = re.compile(r"^(\w+) (?:picked up|got|grabbed) the (\w+)\.$")
 DROP = re.compile(r"^(\w+) (?:dropped|put down|discarded) the (\w+)\.$")
 
 
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    """Train on one thread: on a busy 2-core machine two torch threads slow each other down several-fold."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 def solve(story):
     """An independent reading of the story: (answer, the sentences it follows from)."""
     where, moved, holder, lying = {}, {}, {}, {}
