@@ -166,3 +166,28 @@ def test_bad_inputs_say_what_is_wrong():
         lstm_params_from_torch(torch.nn.GRU(2, 3))
     with pytest.raises(ValueError, match="multiple of 4 gates"):
         split_gates(np.zeros((2, 7)))
+
+
+def test_trace_records_the_gates_of_the_step_function():
+    from utils.lstm import lstm_trace
+
+    rng = np.random.default_rng(8)
+    p = init_lstm_params(D, H, rng=rng)
+    x = rng.normal(size=(T, D))
+    tr = lstm_trace(x, **p)
+    h, c, _ = lstm_forward(x[None], np.zeros((1, H)), np.zeros((1, H)), **p)
+    assert np.allclose(tr["h"], h[0]) and np.allclose(tr["c"], c[0])
+    assert np.allclose(tr["c"][1:], tr["f"][1:] * tr["c"][:-1] + tr["i"][1:] * tr["g"][1:])
+    assert ((tr["i"] > 0) & (tr["i"] < 1)).all() and (np.abs(tr["g"]) < 1).all()
+
+
+def test_state_gradients_vanish_for_the_rnn_and_survive_on_the_lstm_cell_path():
+    from utils.lstm import state_gradient_norms
+
+    rnn = state_gradient_norms("rnn", 60, seed=0)
+    lstm = state_gradient_norms("lstm", 60, forget_bias=5.0, seed=0)
+    assert rnn["h0"].shape == (60,) and set(lstm) == {"T", "h0", "c0"}
+    assert rnn["h0"][-1] < 1e-3 * rnn["h0"][0]
+    assert lstm["c0"][-1] > 1e-2 * lstm["c0"][0]
+    with pytest.raises(ValueError, match="LSTM only"):
+        state_gradient_norms("rnn", 5, forget_bias=1.0)

@@ -27,7 +27,7 @@ import torch
 __all__ = [
     "GATES", "init_lstm_params", "lstm_params_from_torch", "split_gates", "reorder_gates", "from_ifog",
     "sigmoid", "lstm_step_forward", "lstm_step_backward", "lstm_forward", "lstm_backward",
-    "lstm_cell", "lstm_layer",
+    "lstm_cell", "lstm_layer", "lstm_trace", "state_gradient_norms",
 ]
 
 GATES = "ifgo"  # torch's order of the four blocks of rows of weight_ih, weight_hh and the biases
@@ -291,3 +291,76 @@ def lstm_layer(x, state, weight_ih, weight_hh, bias_ih, bias_hh):
         state = lstm_cell(x[:, t], state, weight_ih, weight_hh, bias_ih, bias_hh)
         outputs.append(state[0])
     return torch.stack(outputs, dim=1), state
+
+
+# --------------------------------------------------------------------------- inspecting a trained LSTM
+
+def lstm_trace(x, W_ih, W_hh, b_ih, b_hh, h0=None, c0=None) -> dict[str, np.ndarray]:
+    """Run one sequence through :func:`lstm_step_forward` and keep every gate at every step.
+
+    Args:
+        x: (T, D) the inputs of one sequence (for a character model, the embedded characters).
+        Weights: as :func:`lstm_params_from_torch` returns them.  h0, c0: (H,) (default zeros).
+
+    Returns:
+        ``{"i", "f", "g", "o", "c", "h"}``, each (T, H): the gates after their nonlinearities, the
+        cell state and the hidden state after each step.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    if x.ndim != 2:
+        raise ValueError(f"x must be one sequence (T, D), got shape {x.shape}")
+    H = W_hh.shape[1]
+    h = np.zeros((1, H)) if h0 is None else np.asarray(h0, np.float64).reshape(1, H)
+    c = np.zeros((1, H)) if c0 is None else np.asarray(c0, np.float64).reshape(1, H)
+    out = {k: np.empty((len(x), H)) for k in "ifgoch"}
+    for t in range(len(x)):
+        h, c, cache = lstm_step_forward(x[t:t + 1], h, c, W_ih, W_hh, b_ih, b_hh)
+        for k, v in zip("ifgo", cache[5:9]):
+            out[k][t] = v[0]
+        out["c"][t], out["h"][t] = c[0], h[0]
+    return out
+
+
+def state_gradient_norms(cell: str, T_max: int, hidden_size: int = 32, input_size: int = 8,
+                         forget_bias: float | None = None, seed: int = 0) -> dict[str, np.ndarray]:
+    """How much of a loss at step T reaches the initial state, for T = 1..T_max (autograd, float64).
+
+    A random ``nn.RNN`` (tanh) or ``nn.LSTM`` reads T_max steps of random inputs (one sequence).
+    For each T the loss is ``L_T = u · h_T`` with a fixed random unit vector u, and the function
+    returns ``||∂L_T/∂h_0||`` (and, for the LSTM, ``||∂L_T/∂c_0||``).
+
+    Args:
+        forget_bias: for the LSTM, set the forget gate's total bias to this (None: torch's init).
+
+    Returns:
+        ``{"T": (T_max,), "h0": (T_max,)}`` plus ``"c0"`` for the LSTM.
+    """
+    import torch
+
+    if cell not in ("rnn", "lstm"):
+        raise ValueError(f"cell must be 'rnn' or 'lstm', got {cell!r}")
+    torch.manual_seed(seed)
+    module = (torch.nn.RNN if cell == "rnn" else torch.nn.LSTM)(input_size, hidden_size, batch_first=True).double()
+    if forget_bias is not None:
+        if cell != "lstm":
+            raise ValueError("forget_bias applies to the LSTM only")
+        H = hidden_size
+        with torch.no_grad():
+            module.bias_ih_l0[H:2 * H] = forget_bias
+            module.bias_hh_l0[H:2 * H] = 0.0
+    x = torch.randn(1, T_max, input_size, dtype=torch.float64)
+    h0 = torch.zeros(1, 1, hidden_size, dtype=torch.float64, requires_grad=True)
+    c0 = torch.zeros(1, 1, hidden_size, dtype=torch.float64, requires_grad=True)
+    out, _ = module(x, (h0, c0) if cell == "lstm" else h0)
+    u = torch.randn(hidden_size, dtype=torch.float64)
+    u = u / u.norm()
+    wrt = (h0, c0) if cell == "lstm" else (h0,)
+    norms = {"T": np.arange(1, T_max + 1), "h0": np.empty(T_max)}
+    if cell == "lstm":
+        norms["c0"] = np.empty(T_max)
+    for T in range(1, T_max + 1):
+        grads = torch.autograd.grad(out[0, T - 1] @ u, wrt, retain_graph=True)
+        norms["h0"][T - 1] = float(grads[0].norm())
+        if cell == "lstm":
+            norms["c0"][T - 1] = float(grads[1].norm())
+    return norms
