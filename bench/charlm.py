@@ -3,6 +3,8 @@
     python -m bench.charlm                                  # Shakespeare (4.8M characters); writes bench/charlm.md
     python -m bench.charlm --corpus path/to/any.txt --no-write
     python -m bench.charlm --cells lstm --steps 400 --hidden 256 --no-write   # a quick look
+    python -m bench.charlm --lecture-split         # lecture 05's split (270k/30k/30k), with the tuned n-gram;
+                                                   # writes bench/charlm_lecture.md
 
 The text is split contiguously (``utils.data.train_val_test_split``): training text, then
 ``--val-fraction`` of validation (the curve, and choosing the best model), then ``--test-fraction``
@@ -30,7 +32,8 @@ import torch
 import torch.nn.functional as F
 
 from utils.charlm import CharRNN, detach_hidden, evaluate_loss
-from utils.data import StreamBatches, load_char_data
+from utils.data import SHAKESPEARE_LECTURE_SPLIT, StreamBatches, load_char_data
+from utils.ngram import NGramLM
 from utils.seed import seed_everything
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -83,24 +86,32 @@ def main(argv=None) -> int:
     parser.add_argument("--val-fraction", type=float, default=0.05)
     parser.add_argument("--test-fraction", type=float, default=0.05)
     parser.add_argument("--cells", nargs="+", default=["rnn", "gru", "lstm"], choices=["rnn", "gru", "lstm"])
-    parser.add_argument("--steps", type=int, default=1200, help="training steps per model (the budget)")
-    parser.add_argument("--hidden", type=int, default=512, help="hidden units H")
+    parser.add_argument("--steps", type=int, default=1000, help="training steps per model (the budget)")
+    parser.add_argument("--hidden", type=int, default=256, help="hidden units H")
     parser.add_argument("--layers", type=int, default=1)
     parser.add_argument("--embedding", type=int, default=64)
     parser.add_argument("--dropout", type=float, default=0.0, help="between layers (layers > 1)")
     parser.add_argument("--batch", type=int, default=32, help="parallel streams N")
     parser.add_argument("--seq-len", type=int, default=128, help="truncated-BPTT window T")
-    parser.add_argument("--lr", type=float, default=4e-3, help="peak learning rate (one-cycle)")
+    parser.add_argument("--lr", type=float, default=5e-3, help="peak learning rate (one-cycle)")
     parser.add_argument("--eval-every", type=int, default=200)
     parser.add_argument("--eval-chars", type=int, default=40_000, help="validation characters for the curve")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "charlm.md")
+    parser.add_argument("--lecture-split", action="store_true",
+                        help="use utils.data.SHAKESPEARE_LECTURE_SPLIT (lectures 02 and 05) and add the best "
+                             "backoff n-gram, chosen on its validation text")
+    parser.add_argument("--out", type=Path, default=None, help="report (default bench/charlm.md or charlm_lecture.md)")
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
-    data = load_char_data(args.corpus, max_chars=args.max_chars, val_fraction=args.val_fraction,
-                          test_fraction=args.test_fraction)
+    if args.lecture_split:
+        data = load_char_data(**SHAKESPEARE_LECTURE_SPLIT)
+        args.corpus = "shakespeare (SHAKESPEARE_LECTURE_SPLIT)"
+    else:
+        data = load_char_data(args.corpus, max_chars=args.max_chars, val_fraction=args.val_fraction,
+                              test_fraction=args.test_fraction)
+    args.out = args.out or ROOT / "bench" / ("charlm_lecture.md" if args.lecture_split else "charlm.md")
     print(f"{args.corpus}: {len(data.train):,} train / {len(data.val):,} validation / {len(data.test):,} test "
           f"characters, V = {len(data.vocab)}", flush=True)
     results = [train_one(cell, data, args) for cell in args.cells]
@@ -108,6 +119,14 @@ def main(argv=None) -> int:
     load = os.getloadavg()
     rows = ["| model | parameters | steps | training s | tokens/s | validation nats/char | test nats/char | test perplexity |",
             "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    if args.lecture_split:
+        V = len(data.vocab)
+        scores = {(n, d): NGramLM(n, V, "backoff", discount=d).fit(data.train).cross_entropy(data.val)
+                  for n in (3, 4, 5, 6, 7) for d in (0.5, 0.75, 0.9)}
+        n, d = min(scores, key=scores.get)
+        test = NGramLM(n, V, "backoff", discount=d).fit(data.train).cross_entropy(data.test)
+        rows.append(f"| backoff {n}-gram, discount {d} (best of orders 3-7 on validation) | - | - | - | - | "
+                    f"{scores[(n, d)]:.3f} | {test:.3f} | {math.exp(test):.2f} |")
     for r in results:
         rows.append(f"| {r['cell']} | {r['params']:,} | {args.steps} | {r['seconds']:.0f} | {r['tokens_per_s']:,.0f} | "
                     f"{r['val']:.3f} | {r['test']:.3f} | {math.exp(r['test']):.2f} |")

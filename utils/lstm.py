@@ -322,7 +322,7 @@ def lstm_trace(x, W_ih, W_hh, b_ih, b_hh, h0=None, c0=None) -> dict[str, np.ndar
 
 
 def state_gradient_norms(cell: str, T_max: int, hidden_size: int = 32, input_size: int = 8,
-                         forget_bias: float | None = None, seed: int = 0) -> dict[str, np.ndarray]:
+                         forget_bias: float | None = None, seed: int = 0, every: int = 1) -> dict[str, np.ndarray]:
     """How much of a loss at step T reaches the initial state, for T = 1..T_max (autograd, float64).
 
     A random ``nn.RNN`` (tanh) or ``nn.LSTM`` reads T_max steps of random inputs (one sequence).
@@ -331,9 +331,10 @@ def state_gradient_norms(cell: str, T_max: int, hidden_size: int = 32, input_siz
 
     Args:
         forget_bias: for the LSTM, set the forget gate's total bias to this (None: torch's init).
+        every: evaluate T = every, 2 every, ..., up to T_max (one backward pass each).
 
     Returns:
-        ``{"T": (T_max,), "h0": (T_max,)}`` plus ``"c0"`` for the LSTM.
+        ``{"T": (K,), "h0": (K,)}`` plus ``"c0"`` for the LSTM, K = T_max // every.
     """
     import torch
 
@@ -355,12 +356,13 @@ def state_gradient_norms(cell: str, T_max: int, hidden_size: int = 32, input_siz
     u = torch.randn(hidden_size, dtype=torch.float64)
     u = u / u.norm()
     wrt = (h0, c0) if cell == "lstm" else (h0,)
-    norms = {"T": np.arange(1, T_max + 1), "h0": np.empty(T_max)}
+    Ts = np.arange(every, T_max + 1, every)
+    norms = {"T": Ts, "h0": np.empty(len(Ts))}
     if cell == "lstm":
-        norms["c0"] = np.empty(T_max)
-    for T in range(1, T_max + 1):
+        norms["c0"] = np.empty(len(Ts))
+    for k, T in enumerate(Ts):
         grads = torch.autograd.grad(out[0, T - 1] @ u, wrt, retain_graph=True)
-        norms["h0"][T - 1] = float(grads[0].norm())
+        norms["h0"][k] = float(grads[0].norm())
         if cell == "lstm":
-            norms["c0"][T - 1] = float(grads[1].norm())
+            norms["c0"][k] = float(grads[1].norm())
     return norms
