@@ -4,7 +4,6 @@ import numpy as np
 import pytest
 import torch
 
-from utils.device import get_device
 from utils.gradcheck import check_gradients, rel_error
 from utils.lstm import (from_ifog, init_lstm_params, lstm_backward, lstm_cell, lstm_forward, lstm_layer,
                         lstm_params_from_torch, lstm_step_backward, lstm_step_forward, reorder_gates, sigmoid,
