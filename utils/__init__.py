@@ -36,6 +36,7 @@ Modules by concept:
 ``layers``      stacked, residual, bidirectional, packed layers from the cells (07)
 ``classify``    surnames and BasicMotions, padding and packing, confusion matrices (07)
 ``interpret``   what single units track in code; text coloured by activation (05)
+``cellcheck``   self-checks for LSTM and GRU steps that name the faulty gate (05, 06)
 ==============  ==============================================================
 
 Shape legend (used in every docstring): N batch, T time, D input features,
