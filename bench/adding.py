@@ -52,6 +52,7 @@ def main(argv=None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "adding.md")
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args(argv)
+    args.out = args.out.resolve()
     torch.set_num_threads(args.threads)
     results = []
     for T in args.T:

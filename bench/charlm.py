@@ -65,8 +65,8 @@ def train_one(cell: str, data, args) -> dict:
             step += 1
             if step % args.eval_every == 0 or step == args.steps:
                 val = evaluate_loss(model, val_slice, batch_size=16, seq_len=256)
-                curve.append((step, spent, float(loss), val))
-                print(f"  {cell} step {step:5d}  {spent:7.1f} s  train {float(loss):.3f}  val(slice) {val:.3f}", flush=True)
+                curve.append((step, spent, loss.item(), val))
+                print(f"  {cell} step {step:5d}  {spent:7.1f} s  train {loss.item():.3f}  val(slice) {val:.3f}", flush=True)
             if step >= args.steps:
                 break
         epoch += 1
@@ -110,7 +110,7 @@ def main(argv=None) -> int:
     else:
         data = load_char_data(args.corpus, max_chars=args.max_chars, val_fraction=args.val_fraction,
                               test_fraction=args.test_fraction)
-    args.out = args.out or ROOT / "bench" / ("charlm_lecture.md" if args.lecture_split else "charlm.md")
+    args.out = (args.out or ROOT / "bench" / ("charlm_lecture.md" if args.lecture_split else "charlm.md")).resolve()
     print(f"{args.corpus}: {len(data.train):,} train / {len(data.val):,} validation / {len(data.test):,} test "
           f"characters, V = {len(data.vocab)}", flush=True)
     results = [train_one(cell, data, args) for cell in args.cells]

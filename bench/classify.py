@@ -76,6 +76,7 @@ def main(argv=None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "classify.md")
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args(argv)
+    args.out = args.out.resolve()
     torch.set_num_threads(1)
     names, motions = load_surnames(seed=0), load_basic_motions()
     rows = ["| data | model | steps | accuracy, mean (range) | balanced accuracy, mean (range) | s per run |",

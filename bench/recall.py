@@ -33,6 +33,7 @@ def main(argv=None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "recall.md")
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args(argv)
+    args.out = args.out.resolve()
     torch.set_num_threads(1)
     configs = [("rnn", {}), ("lstm", {}), ("gru", {})]
     if not args.no_default_init:

@@ -107,6 +107,7 @@ def main(argv=None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "rnn_speed.md")
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args(argv)
+    args.out = args.out.resolve()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     ref = torch.nn.LSTM(args.H, args.H, batch_first=True)
