@@ -3,6 +3,7 @@
 #   make test   create .venv if missing, then run the whole test suite
 # Other targets: make bench (notebook time/memory report), make bench-grading (seconds per submission),
 #                make release (regenerate assignments/ from solutions/), make strip (normalise notebooks),
+#                make site (the rendered course site in build/site/), make test-browser (the JupyterLab test),
 #                make lock (refresh constraints.txt), make clean.
 
 PYTHON ?= python3
@@ -19,7 +20,7 @@ ifeq ($(PYVER),$(LOCK_PYTHON))
 endif
 PYTEST_ARGS ?=
 
-.PHONY: lab test bench bench-grading bench-throughput release strip lock clean env
+.PHONY: lab test test-browser site bench bench-grading bench-throughput release strip lock clean env
 
 env: $(STAMP)
 
@@ -47,6 +48,14 @@ lab: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Only the real-browser test (JupyterLab in headless Chromium); screenshots in build/test-artifacts/browser/.
+test-browser: $(STAMP)
+	$(BIN)/python -m pytest -m browser -s $(PYTEST_ARGS)
+
+# Every lecture executed (reusing build/executed/ from the notebook tests) and rendered with Sphinx.
+site: $(STAMP)
+	$(BIN)/python -m docs.build
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.notebooks
