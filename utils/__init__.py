@@ -30,6 +30,13 @@ Modules by concept:
 ``clip``        gradient clipping by norm and by value (lecture 04)
 ``gradients``   Jacobian products and gradient norms through time (lecture 04)
 ``tasks``       synthetic long-memory tasks: delayed recall, the adding problem (04-06)
+``lstm``        the LSTM cell: numpy forward/backward pairs, torch, gate orders (05)
+``gru``         the GRU (torch's and the paper's form), MUT1-3 (06)
+``fused``       the fast from-scratch LSTM: hoisted projection, hand-written backward (06)
+``layers``      stacked, residual, bidirectional, packed layers from the cells (07)
+``classify``    surnames and BasicMotions, padding and packing, confusion matrices (07)
+``interpret``   what single units track in code; text coloured by activation (05)
+``cellcheck``   self-checks for LSTM and GRU steps that name the faulty gate (05, 06)
 ==============  ==============================================================
 
 Shape legend (used in every docstring): N batch, T time, D input features,
