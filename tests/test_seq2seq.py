@@ -112,3 +112,22 @@ def test_sequence_log_probs_equal_the_sum_of_step_log_probs(data):
             total += float(torch.log_softmax(logits, -1)[0, tok])
             prev = tok
         assert got[i] == pytest.approx(total, abs=1e-4)
+
+
+@pytest.mark.parametrize("mode, torch_cell", [("gru", nn.GRU), ("lstm", nn.LSTM)])
+def test_a_from_scratch_layer_drops_in_and_equals_torch(data, mode, torch_cell):
+    """The same model on utils.layers.StackedRNN (the cells of lectures 05-07) and on nn.GRU/nn.LSTM."""
+    from functools import partial
+
+    from utils.layers import StackedRNN
+
+    ours = model_for(data, partial(StackedRNN, mode), attention="dot").double().eval()
+    theirs = model_for(data, torch_cell, attention="dot").double().eval()
+    theirs.load_state_dict(ours.state_dict())                      # the same parameter names and shapes
+    batch = data.batch("train", [0, 3, 7]).to(DEVICE)
+    with torch.no_grad():
+        a, wa = ours(batch)
+        b, wb = theirs(batch)
+    assert torch.allclose(a, b, atol=1e-10) and torch.allclose(wa, wb, atol=1e-10)
+    sources = data.val.sources[:5]
+    assert translate(ours.float(), data, sources) == translate(theirs.float(), data, sources)

@@ -15,8 +15,9 @@
   compound: *exposure bias*). ``step_fn`` adapts it to :mod:`utils.decoding`.
 
 The recurrent layer is a constructor argument ``cell`` (default ``torch.nn.GRU``; ``nn.LSTM``
-works, and so does any layer with the same signature, such as a from-scratch cell): lectures 05
-and 06 show the from-scratch LSTM and GRU equal torch's.
+works, and so does a from-scratch layer such as ``functools.partial(utils.layers.StackedRNN, "gru")``,
+see :func:`make_rnn`): lectures 05-07 show the from-scratch LSTM and GRU equal torch's, and
+``tests/test_seq2seq.py`` checks the seq2seq model built on them equals the one built on ``nn.GRU``.
 
 Shape legend: N batch, S source length, T target length, E embedding, H hidden, V vocabulary.
 """
@@ -41,6 +42,20 @@ def _first(state):
     return state[0] if isinstance(state, tuple) else state
 
 
+def make_rnn(cell, input_size: int, hidden_size: int, bidirectional: bool = False) -> nn.Module:
+    """Build the recurrent layer: ``cell`` is ``nn.GRU`` / ``nn.LSTM`` / ``nn.RNN`` (batch-first), or any
+    callable ``cell(input_size, hidden_size, bidirectional=...)`` returning a batch-first layer with
+    torch's ``forward(x, hx) -> (output, h_n)`` that also takes ``lengths=`` (as
+    ``utils.layers.StackedRNN`` does: ``functools.partial(StackedRNN, "gru")``)."""
+    if isinstance(cell, type) and issubclass(cell, nn.RNNBase):
+        return cell(input_size, hidden_size, batch_first=True, bidirectional=bidirectional)
+    return cell(input_size, hidden_size, bidirectional=bidirectional)
+
+
+def _is_lstm(rnn: nn.Module) -> bool:
+    return isinstance(rnn, nn.LSTM) or getattr(rnn, "mode", None) == "lstm"
+
+
 class Encoder(nn.Module):
     """``forward(src (N, S), lengths (N,)) -> (outputs (N, S, H_out), summary (N, H_out))``.
 
@@ -53,14 +68,17 @@ class Encoder(nn.Module):
                  cell: type[nn.Module] = nn.GRU):
         super().__init__()
         self.embedding = nn.Embedding(vocab_size, embed_size, padding_idx=PAD_ID)
-        self.rnn = cell(embed_size, hidden_size, batch_first=True, bidirectional=bidirectional)
+        self.rnn = make_rnn(cell, embed_size, hidden_size, bidirectional)
         self.output_size = hidden_size * (2 if bidirectional else 1)
 
     def forward(self, src: torch.Tensor, lengths: torch.Tensor):
         x = self.embedding(src)                                             # (N, S, E)
-        packed = nn.utils.rnn.pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
-        out, state = self.rnn(packed)
-        out, _ = nn.utils.rnn.pad_packed_sequence(out, batch_first=True, total_length=src.shape[1])
+        if isinstance(self.rnn, nn.RNNBase):
+            packed = nn.utils.rnn.pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
+            out, state = self.rnn(packed)
+            out, _ = nn.utils.rnn.pad_packed_sequence(out, batch_first=True, total_length=src.shape[1])
+        else:                                                               # a from-scratch layer skips padding itself
+            out, state = self.rnn(x, lengths=lengths)
         h = _first(state)                                                   # (directions, N, H)
         summary = torch.cat(list(h), dim=-1)                                # (N, directions * H)
         return out, summary
@@ -92,8 +110,8 @@ class Decoder(nn.Module):
         self.hidden_size = hidden_size
         self.embedding = nn.Embedding(vocab_size, embed_size, padding_idx=PAD_ID)
         self.bridge = nn.Linear(memory_size, hidden_size)                   # encoder summary -> s_0
-        self.is_lstm = issubclass(cell, nn.LSTM)
-        self.rnn = cell(embed_size + (hidden_size if self.input_feeding else 0), hidden_size, batch_first=True)
+        self.rnn = make_rnn(cell, embed_size + (hidden_size if self.input_feeding else 0), hidden_size)
+        self.is_lstm = _is_lstm(self.rnn)
         if attention is not None:
             self.keys = nn.Linear(memory_size, hidden_size, bias=False)       # encoder states -> the query's size
             self.attention = Attention(hidden_size, hidden_size, attention)
