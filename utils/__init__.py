@@ -30,6 +30,20 @@ Modules by concept:
 ``clip``        gradient clipping by norm and by value (lecture 04)
 ``gradients``   Jacobian products and gradient norms through time (lecture 04)
 ``tasks``       synthetic long-memory tasks: delayed recall, the adding problem (04-06)
+``lstm``        the LSTM cell: numpy forward/backward pairs, torch, gate orders (05)
+``gru``         the GRU (torch's and the paper's form), MUT1-3 (06)
+``fused``       the fast from-scratch LSTM: hoisted projection, hand-written backward (06)
+``layers``      stacked, residual, bidirectional, packed layers from the cells (07)
+``classify``    surnames and BasicMotions, padding and packing, confusion matrices (07)
+``interpret``   what single units track in code; text coloured by activation (05)
+``cellcheck``   self-checks for LSTM and GRU steps that name the faulty gate (05, 06)
+``seqdata``     seq2seq data from a seed: dates (Babel) and numbers (num2words), split by key (08-10)
+``bleu``        BLEU from scratch: clipped n-gram precisions, brevity penalty, smoothing (08)
+``decoding``    greedy, beam and exhaustive search over any ``step_fn`` (08)
+``attention``   dot/general/additive scores, masking, local and hard, multi-head (09)
+``seq2seq``     encoder-decoder with or without attention, training, translation, evaluation (08-09)
+``captions``    digit strips (scikit-learn digits) captioned in words; CNN + attention decoder (10)
+``stories``     bAbI-style generated stories and questions; an attention reader over sentences (10)
 ==============  ==============================================================
 
 Shape legend (used in every docstring): N batch, T time, D input features,
