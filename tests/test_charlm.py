@@ -8,9 +8,10 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from utils.charlm import (CharRNN, FixedWindowLM, detach_hidden, evaluate_loss, one_hot, perplexity,
+from utils.charlm import (CharRNN, FixedWindowLM, detach_hidden, evaluate_loss, one_hot, perplexity, train_lm,
                           sample, softmax, temporal_softmax_loss, windows)
-from utils.data import Vocab
+from utils.data import StreamBatches, Vocab
+from utils.device import get_device
 from utils.gradcheck import check_gradients
 
 
@@ -189,3 +190,52 @@ def test_perplexity_is_exp_mean_cross_entropy(batch_size, seq_len):
     ce = F.cross_entropy(logits.reshape(-1, 5).double(), y.reshape(-1)).item()
     assert evaluate_loss(model, ids, batch_size, seq_len) == pytest.approx(ce, rel=1e-6)
     assert perplexity(model, ids, batch_size, seq_len) == pytest.approx(math.exp(ce), rel=1e-6)
+
+
+def test_evaluate_without_carrying_the_state_scores_each_chunk_from_zeros():
+    torch.manual_seed(7)
+    model = CharRNN(5, 6)
+    ids = np.random.default_rng(1).integers(0, 5, size=41)           # 40 targets, chunks of 8
+    x, y = torch.as_tensor(ids[:-1]).view(5, 8), torch.as_tensor(ids[1:]).view(5, 8)
+    with torch.no_grad():
+        logits, _ = model(x)                                         # 5 chunks as a batch: each from h = 0
+    ce = F.cross_entropy(logits.reshape(-1, 5).double(), y.reshape(-1)).item()
+    assert evaluate_loss(model, ids, 1, 8, carry_state=False) == pytest.approx(ce, rel=1e-6)
+    assert evaluate_loss(model, ids, 1, 8) != pytest.approx(ce, rel=1e-6)  # carrying it is different
+
+
+def test_train_lm_is_the_lecture_recipe_written_out():
+    """train_lm gives the same weights as lecture 02's loop: carried state, Adam, one-cycle, clipping."""
+    ids = np.random.default_rng(2).integers(0, 7, size=2_000)
+    torch.manual_seed(3)
+    ours = CharRNN(7, 16)
+    theirs = CharRNN(7, 16)
+    theirs.load_state_dict(ours.state_dict())
+    history = train_lm(ours, ids, steps=12, batch_size=4, seq_len=8, lr=1e-2, live_plot=False)
+
+    optimizer = torch.optim.Adam(theirs.parameters(), lr=1e-2)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=1e-2, total_steps=12, pct_start=0.1)
+    h, losses = None, []
+    for _, (x, y) in zip(range(12), StreamBatches(ids, 4, 8)):
+        logits, h = theirs(torch.as_tensor(x), h)
+        h = h.detach()
+        loss = F.cross_entropy(logits.reshape(-1, 7), torch.as_tensor(y).reshape(-1))
+        optimizer.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(theirs.parameters(), 1.0)
+        optimizer.step()
+        schedule.step()
+        losses.append(loss.item())
+    np.testing.assert_allclose(history.loss, losses, rtol=1e-5)
+    for a, b in zip(ours.parameters(), theirs.parameters()):
+        torch.testing.assert_close(a, b)
+
+
+def test_train_lm_learns_a_repeating_text():
+    """On the default device (CUDA when present): the recipe runs where the model is."""
+    ids = np.tile(np.arange(5), 400)
+    torch.manual_seed(0)
+    model = CharRNN(5, 16).to(get_device())
+    history = train_lm(model, ids, steps=60, batch_size=8, seq_len=10, lr=3e-2, live_plot=False)
+    assert history.loss[-1] < 0.1 * history.loss[0]
+    assert evaluate_loss(model, ids[:200]) < 0.1

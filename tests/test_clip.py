@@ -101,6 +101,18 @@ def test_squared_slip_clips_to_the_wrong_length():
     np.testing.assert_allclose(ours[0].grad.numpy(), wrong[0])
 
 
+@pytest.mark.parametrize("threshold,slip_starts", [(0.25, 0.5), (1.0, 1.0), (5.0, 5 ** 0.5)])
+def test_squared_slip_starts_clipping_at_the_root_of_the_threshold(threshold, slip_starts):
+    """Earlier than Algorithm 1 above a threshold of 1, at the same norm at 1, later below 1."""
+    for n in (0.9 * slip_starts, 1.1 * slip_starts):
+        g = [np.array([0.6 * n, 0.8 * n])]
+        clipped = global_norm(clip_by_global_norm_squared_slip(g, threshold)[0]) < n * (1 - 1e-9)
+        assert clipped == (n > slip_starts)
+    algorithm_1 = [global_norm(clip_by_global_norm([np.array([n])], threshold)[0]) < n for n in
+                   (0.9 * threshold, 1.1 * threshold)]
+    assert algorithm_1 == [False, True]
+
+
 def test_bad_thresholds_raise():
     with pytest.raises(ValueError):
         clip_by_global_norm(_grads(1.0), 0.0)

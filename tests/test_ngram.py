@@ -5,7 +5,7 @@ import itertools
 import numpy as np
 import pytest
 
-from utils.ngram import NGramLM
+from utils.ngram import NGramLM, tune
 
 # "hello" with vocabulary [h, e, l, o] -> ids h=0 e=1 l=2 o=3
 HELLO = np.array([0, 1, 2, 2, 3])
@@ -94,3 +94,18 @@ def test_errors_are_helpful():
         NGramLM(2, 4).fit([0, 5])
     with pytest.raises(ValueError, match="smoothing"):
         NGramLM(2, 4, smoothing="kneser-ney")
+
+
+def test_tune_keeps_the_best_on_validation_only():
+    rng = np.random.default_rng(0)
+    train = np.tile([0, 1, 2, 3], 50)                       # deterministic pattern: a bigram predicts it
+    val = np.tile([0, 1, 2, 3], 10)
+    best, results = tune(train, val, 4, orders=[1, 2, 3], deltas=(0.1, 1.0), discounts=(0.5,))
+    assert len(results) == 3 * 3
+    assert best.perplexity(val) == pytest.approx(min(results.values()))
+    assert best.order >= 2 and results[("add-delta", 1, 1.0)] == pytest.approx(4.0, rel=1e-2)  # unigram: uniform
+    noisy_val = rng.integers(0, 4, size=200)                 # another validation text, another choice
+    _, other = tune(train, noisy_val, 4, orders=[1, 2, 3], deltas=(0.1, 1.0), discounts=(0.5,))
+    assert min(other, key=other.get) != min(results, key=results.get)
+    with pytest.raises(ValueError, match="nothing to tune"):
+        tune(train, val, 4, orders=[])

@@ -1,5 +1,5 @@
 """Character-level language models: the per-step loss, a fixed-window neural LM, the RNN-LM,
-sampling, and validation perplexity.
+its training recipe, sampling, and validation perplexity.
 
 Shape legend: N batch, T time, E embedding size, H hidden units, V vocabulary, K context
 characters of the fixed-window model, L text length. Everything is batch-first: inputs are
@@ -147,6 +147,42 @@ class CharRNN(nn.Module):
         return self.head(out), h                                     # (N, T, V)
 
 
+def train_lm(model: CharRNN, train_ids, *, steps: int, batch_size: int = 64, seq_len: int = 32,
+             lr: float = 1e-2, clip_norm: float | None = 1.0, eval_fn=None, eval_every: int | None = None,
+             live_plot: bool | None = None, plot_every: int = 25, desc: str = "LM"):
+    """Lecture 02's recipe for a character LM; returns the ``utils.train.History``.
+
+    * The training ids are cut into ``batch_size`` contiguous streams read ``seq_len`` characters at
+      a time (``utils.data.StreamBatches``), the hidden state carried from chunk to chunk and
+      detached (truncated BPTT, lecture 03).
+    * Teacher forcing: the input at every step is the true previous character, never the model's guess.
+    * Adam at a peak learning rate ``lr`` with a one-cycle schedule (warm up over the first 10% of
+      the steps, then anneal towards 0: with a short budget, ending at a small rate matters).
+    * Gradients clipped to global norm ``clip_norm`` (lecture 04).
+
+    ``eval_fn``, ``eval_every``, ``live_plot``, ``plot_every`` and ``desc`` are passed to
+    ``utils.train.train``. Runs on the model's device.
+    """
+    from .data import StreamBatches
+    from .train import train
+
+    device, V = _device_of(model), model.vocab_size
+    state = {"h": None}
+
+    def loss_fn(batch):
+        x, y = (torch.as_tensor(a, device=device) for a in batch)   # (N, T) ids each
+        logits, h = model(x, state["h"])                            # (N, T, V)
+        state["h"] = detach_hidden(h)                               # carry the state, cut the graph
+        return F.cross_entropy(logits.reshape(-1, V), y.reshape(-1))
+
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr, total_steps=steps, pct_start=0.1)
+    optimizer.register_step_post_hook(lambda *_: schedule.step())
+    return train(model, optimizer, StreamBatches(train_ids, batch_size, seq_len), loss_fn, steps=steps,
+                 clip_norm=clip_norm, eval_fn=eval_fn, eval_every=eval_every, live_plot=live_plot,
+                 plot_every=plot_every, desc=desc)
+
+
 def detach_hidden(h):
     """Cut the graph behind a carried state (a tensor, an LSTM ``(h, c)`` pair, or None)."""
     if h is None:
@@ -203,7 +239,8 @@ def sample(model: CharRNN, vocab, prefix: str = "\n", length: int = 200, tempera
 
 
 @torch.no_grad()
-def evaluate_loss(model: CharRNN, ids, batch_size: int = 1, seq_len: int = 256, device=None) -> float:
+def evaluate_loss(model: CharRNN, ids, batch_size: int = 1, seq_len: int = 256, device=None,
+                  carry_state: bool = True) -> float:
     """Mean cross-entropy (nats per character) of predicting ``ids[t+1]`` from ``ids[:t+1]``.
 
     The text is cut into ``batch_size`` contiguous streams; each is read in chunks of ``seq_len``
@@ -211,6 +248,9 @@ def evaluate_loss(model: CharRNN, ids, batch_size: int = 1, seq_len: int = 256, 
     of its stream before it. With ``batch_size=1`` every one of the ``L - 1`` targets is scored
     (the same targets as ``NGramLM.cross_entropy(ids)``); otherwise a remainder of fewer than
     ``batch_size`` characters is dropped.
+
+    ``carry_state=False`` starts every chunk from the zero state instead (the model then sees at
+    most ``seq_len`` characters of context: what resetting the state costs).
     """
     ids = np.asarray(ids)
     if len(ids) < 2:
@@ -227,7 +267,7 @@ def evaluate_loss(model: CharRNN, ids, batch_size: int = 1, seq_len: int = 256, 
     h, total = None, 0.0
     for start in range(0, per_stream, seq_len):
         x, y = x_all[:, start:start + seq_len], y_all[:, start:start + seq_len]  # (N, T)
-        logits, h = model(x, h)                                      # (N, T, V)
+        logits, h = model(x, h if carry_state else None)             # (N, T, V)
         total += float(F.cross_entropy(logits.reshape(-1, logits.shape[-1]).double(),
                                        y.reshape(-1), reduction="sum"))
     model.train(was_training)

@@ -16,9 +16,9 @@ applied when it is below 1; the functions here use the same ``eps`` so they matc
 rounding (tests/test_clip.py).
 
 The slip: a widely shown slide computes ``grad_norm = np.sum(grad * grad)``, the *squared* norm.
-Dividing by it clips too early when ``||g|| > 1`` (at ``||g|| > sqrt(threshold)``) and shrinks
-large gradients to ``threshold / ||g||`` instead of ``threshold``: the bigger the gradient, the
-*smaller* the step. :func:`clip_by_global_norm_squared_slip` reproduces it so lecture 04 can
+It then clips once ``||g|| > sqrt(threshold)``: earlier than Algorithm 1 for a threshold above 1,
+at the same point for a threshold of 1, later below 1. And it shrinks a clipped gradient to
+``threshold / ||g||`` instead of ``threshold``: the bigger the gradient, the *smaller* the step. :func:`clip_by_global_norm_squared_slip` reproduces it so lecture 04 can
 measure the difference. Do not use it.
 
 Shape legend: gradients are lists of arrays of any shapes (one per parameter); P is the total
@@ -59,8 +59,9 @@ def clip_by_global_norm(grads: Sequence[np.ndarray], max_norm: float) -> tuple[l
 def clip_by_global_norm_squared_slip(grads: Sequence[np.ndarray], max_norm: float) -> tuple[list[np.ndarray], float]:
     """WRONG, for teaching: the slide's ``grad_norm = np.sum(grad * grad)`` (no square root).
 
-    Returns ``(clipped, squared_norm)``. Compare with :func:`clip_by_global_norm`: for
-    ``||g|| > 1`` it clips more often and to ``max_norm / ||g||`` rather than ``max_norm``.
+    Returns ``(clipped, squared_norm)``. Compare with :func:`clip_by_global_norm`: it clips once
+    ``||g|| > sqrt(max_norm)`` (earlier than Algorithm 1 if ``max_norm > 1``, later if below 1), and to
+    ``max_norm / ||g||`` rather than ``max_norm``.
     """
     if max_norm <= 0:
         raise ValueError(f"max_norm must be > 0, got {max_norm}")

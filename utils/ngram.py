@@ -182,6 +182,31 @@ class NGramLM:
         return np.where(total > 0, probs, lower)                     # unseen context: back off fully
 
 
+def tune(train_ids, val_ids, vocab_size: int, orders: Sequence[int] = range(1, 7),
+         deltas: Sequence[float] = (0.01, 0.1, 1.0), discounts: Sequence[float] = (0.5, 0.75)
+         ) -> tuple[NGramLM, dict[tuple[str, int, float], float]]:
+    """Fit every (smoothing, order, δ or d) on ``train_ids`` and keep the best on ``val_ids``.
+
+    Only the validation text chooses; report the chosen model on a third, test text.
+
+    Returns:
+        best: the fitted model with the lowest validation perplexity.
+        results: ``(smoothing, order, δ or d) -> validation perplexity`` for every setting tried.
+    """
+    results, best, best_ppl = {}, None, np.inf
+    for n in orders:
+        settings = [("add-delta", n, d, {"delta": d}) for d in deltas]
+        settings += [("backoff", n, d, {"discount": d}) for d in discounts]
+        for smoothing, order, param, kwargs in settings:
+            model = NGramLM(order, vocab_size, smoothing, **kwargs).fit(train_ids)
+            results[(smoothing, order, param)] = ppl = model.perplexity(val_ids)
+            if ppl < best_ppl:
+                best, best_ppl = model, ppl
+    if best is None:
+        raise ValueError("nothing to tune: give at least one order and one delta or discount")
+    return best, results
+
+
 def _pack(ids: np.ndarray, c: int, V: int, count: int) -> np.ndarray:
     """Codes of the windows ``ids[i:i+c]``, i = 0..count-1, in base V (oldest digit first) -> (count,)."""
     codes = np.zeros(count, np.int64)

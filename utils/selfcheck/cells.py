@@ -1,69 +1,27 @@
-"""Self-check cells for "check your understanding": a clear ✓, or a hint that names the wrong term.
+"""Self-checks for a learner's RNN cell, one term at a time (lectures 01 and 03).
 
-Nothing here is graded and nothing raises: every checker prints one line per check and returns
-``True``/``False``, so a notebook with unanswered questions still runs top to bottom.
-
-* :func:`check_answer` compares a value (number, tuple, array, string) with the expected one;
-  known wrong answers map to their own hints.
-* :func:`check_rnn_step` and :func:`check_rnn_step_backward` test a learner's cell one term at a
-  time (zero every input but one: "only the bias", "only x_t", "only h_{t-1}"), on frozen
-  ``np.linspace`` inputs, so a failure says which part of the update is wrong.
+:func:`check_rnn_step` and :func:`check_rnn_step_backward` zero every input but one ("only the
+bias", "only x_t", "only h_{t-1}") on frozen ``np.linspace`` inputs (no RNG), so a failure says
+which part of the update is wrong. Like every self-check they print one line and return
+``True``/``False``; they never raise on a learner's bug.
 
 Shape legend: N batch, D input features, H hidden units.
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping
+from typing import Callable
 
 import numpy as np
 
-from . import rnn
+from .. import rnn
 
 OK, BAD, TODO = "✓", "✗", "…"
 
 
-def _say(mark: str, name: str, msg: str = "") -> None:
+def say(mark: str, name: str, msg: str = "") -> None:
+    """Print one check line: a mark (✓ ✗ …), what was checked, and the message."""
     print(f"{mark} {name}" + (f": {msg}" if msg else ""))
-
-
-def _unanswered(answer) -> bool:
-    return answer is Ellipsis or answer is None
-
-
-def _same(a, b, atol: float) -> bool:
-    if isinstance(b, str):
-        return isinstance(a, str) and a.strip().lower() == b.strip().lower()
-    try:
-        a_arr, b_arr = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    except (TypeError, ValueError):
-        return a == b
-    return a_arr.shape == b_arr.shape and bool(np.allclose(a_arr, b_arr, atol=atol, rtol=0))
-
-
-def check_answer(answer: Any, expected: Any, name: str, hint: str = "",
-                 wrong: Mapping[Any, str] | None = None, atol: float = 1e-6) -> bool:
-    """Print ✓ if ``answer`` equals ``expected`` (numbers to ``atol``; tuples and arrays elementwise).
-
-    Args:
-        answer: the learner's value; ``...`` or ``None`` means "not answered yet".
-        expected: the right value (computed by code in the notebook, not typed in).
-        name: what is being checked, shown on the line.
-        hint: shown on a wrong answer.
-        wrong: known wrong answers -> a hint for that mistake (checked before ``hint``).
-    """
-    if _unanswered(answer):
-        _say(TODO, name, "not answered yet: replace ... with your answer and run the cell again")
-        return False
-    if _same(answer, expected, atol):
-        _say(OK, name)
-        return True
-    for value, why in (wrong or {}).items():
-        if _same(answer, value, atol):
-            _say(BAD, name, f"{answer!r} is not right. Hint: {why}")
-            return False
-    _say(BAD, name, f"{answer!r} is not right." + (f" Hint: {hint}" if hint else ""))
-    return False
 
 
 # --------------------------------------------------------------------------- the RNN cell, term by term
@@ -111,25 +69,26 @@ def check_rnn_step(step_fn: Callable, name: str = "RNN step") -> bool:
         try:
             got = _first(step_fn(**{k: v.copy() for k, v in case.items()}))
         except NotImplementedError:
-            _say(TODO, name, "not implemented yet: fill in the function and run the cell again")
+            say(TODO, name, "not implemented yet: fill in the function and run the cell again")
             return False
         except Exception as exc:  # a learner's bug: report it as a hint, do not stop the notebook
-            _say(BAD, f"{name}, {label}", f"raised {type(exc).__name__}: {exc}")
+            say(BAD, f"{name}, {label}", f"raised {type(exc).__name__}: {exc}")
             return False
         want = rnn.rnn_step_forward(**case)[0]
         if np.shape(got) != want.shape:
-            _say(BAD, f"{name}, {label}", f"next_h has shape {np.shape(got)}, expected (N, H) = {want.shape}")
+            say(BAD, f"{name}, {label}", f"next_h has shape {np.shape(got)}, expected (N, H) = {want.shape}")
             return False
         if not np.allclose(got, want, atol=1e-8):
-            _say(BAD, f"{name}, {label}", why)
+            say(BAD, f"{name}, {label}", why)
             return False
-    _say(OK, name, "every term matches utils.rnn.rnn_step_forward")
+    say(OK, name, "every term matches utils.rnn.rnn_step_forward")
     return True
 
 
 _GRAD_HINTS = {
     "dx": "dx = da @ W_ih, where da = dnext_h * (1 - next_h**2) is the gradient through tanh.",
-    "dprev_h": "dprev_h = da @ W_hh: the gradient goes back through W_hh (not its transpose, here).",
+    "dprev_h": "dprev_h = da @ W_hh in the row form (rows are examples); that is the column form's "
+               "W_hh^T δa, the same product written for rows.",
     "dW_ih": "dW_ih = da.T @ x: shape (H, N) @ (N, D) = (H, D), summed over the batch.",
     "dW_hh": "dW_hh = da.T @ prev_h: it multiplies the *previous* state, not next_h.",
     "db_ih": "db_ih = da.sum(axis=0): a bias gets the gradient summed over the batch.",
@@ -150,25 +109,26 @@ def check_rnn_step_backward(backward_fn: Callable, name: str = "RNN step backwar
     try:
         got = backward_fn(dnext.copy(), cache)
     except NotImplementedError:
-        _say(TODO, name, "not implemented yet: fill in the function and run the cell again")
+        say(TODO, name, "not implemented yet: fill in the function and run the cell again")
         return False
     except Exception as exc:
-        _say(BAD, name, f"raised {type(exc).__name__}: {exc}")
+        say(BAD, name, f"raised {type(exc).__name__}: {exc}")
         return False
     if not isinstance(got, (tuple, list)) or len(got) != 6:
-        _say(BAD, name, "return six gradients, in the order of the forward's inputs: "
+        say(BAD, name, "return six gradients, in the order of the forward's inputs: "
                         "dx, dprev_h, dW_ih, dW_hh, db_ih, db_hh")
         return False
     for gname, g, w in zip(_GRAD_HINTS, got, want):
         if np.shape(g) != w.shape:
-            _say(BAD, f"{name}, {gname}", f"shape {np.shape(g)}, expected {w.shape}. {_GRAD_HINTS[gname]}")
+            say(BAD, f"{name}, {gname}", f"shape {np.shape(g)}, expected {w.shape}. {_GRAD_HINTS[gname]}")
             return False
         if not np.allclose(g, w, atol=1e-8):
             if gname == "dprev_h" and np.allclose(g, (dnext * (1 - next_h ** 2)) @ inputs["W_hh"].T, atol=1e-8):
-                _say(BAD, f"{name}, {gname}", "you multiplied by W_hh.T; the forward used prev_h @ W_hh.T, "
-                                              "so the backward is da @ W_hh.")
+                say(BAD, f"{name}, {gname}", "you multiplied by W_hh.T; the forward used prev_h @ W_hh.T, "
+                                              "so in the row form the backward is da @ W_hh "
+                                              "(the column form's W_hh^T δa).")
             else:
-                _say(BAD, f"{name}, {gname}", _GRAD_HINTS[gname])
+                say(BAD, f"{name}, {gname}", _GRAD_HINTS[gname])
             return False
-    _say(OK, name, "all six gradients match utils.rnn.rnn_step_backward")
+    say(OK, name, "all six gradients match utils.rnn.rnn_step_backward")
     return True
