@@ -25,7 +25,8 @@ def solved(assignment: str):
 
 
 def with_mistake(nb, name: str, old: str, new: str):
-    hits = [cell for cell in nb.cells if old in cell.source and "YOUR CODE" not in cell.source]
+    hits = [cell for cell in nb.cells
+            if cell.cell_type == "code" and old in cell.source and "YOUR CODE" not in cell.source]
     if len(hits) != 1 or hits[0].source.count(old) != 1:
         raise ValueError(f"mistake {name}: the text to replace must occur exactly once")
     hits[0].source = hits[0].source.replace(old, new)

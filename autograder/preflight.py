@@ -79,9 +79,13 @@ def problems(name: str) -> list[str]:
     for mname, mistake in a.mistakes.items():
         line = _line_of(spec_text, f'"{mname}"')
         hits = sum(region.count(mistake.old) for region in regions)
+        in_cells = sum(c.source.count(mistake.old) for c in nb.cells if c.cell_type == "code")
         if hits != 1:
             found.append(f"{spec_file}:{line}: the text of mistake {mname} occurs {hits} times in the solution "
                          f"regions of {nb_file}, it must occur exactly once")
+        elif in_cells != 1:
+            found.append(f"{spec_file}:{line}: the text of mistake {mname} also occurs outside its solution region "
+                         f"in {nb_file} ({in_cells} times in all): make it longer, so that it is unique")
         if mistake.question not in questions:
             found.append(f"{spec_file}:{line}: mistake {mname} names {mistake.question}, not a question")
     for q, fns in a.spec.PUBLIC.items():

@@ -78,12 +78,18 @@ def test_backends_agree(name, graded_all):
 
 
 def test_a1_scores_are_as_before(graded_all):
-    """The scores A1's examples had before the spec moved to solutions/a1/ (autograder/README.md's table)."""
+    """A1's example submissions score what they scored before A1 moved to solutions/a1/ and to the
+    course's layout (the first twelve rows); the mistakes added with the layout after them
+    (autograder/README.md's table)."""
     before = {"reference": 19, "blank": 0, "q1_missing_tanh_derivative": 17, "q2_dW_not_summed_over_time": 17,
               "q2_dprev_h_not_propagated": 17, "q2_off_by_one_in_time": 16.5, "q3_embedding_overwrites": 18,
               "q4_mask_ignored": 17.5, "q4_unstable_softmax": 18, "q5_clip_by_squared_norm": 17,
               "q6_temperature_multiplies": 17, "q7_gradient_ascent": 16}
-    assert {s: r.score for s, r in graded_all["a1", "otter"][1].items()} == before
+    added = {"q1_cs231n_layout": 16, "q1_dprev_h_transposed": 17, "q1_dW_hh_transposed": 17, "q1_one_bias": 16,
+             "q2_upstream_only_at_the_end": 17.5, "q4_summed_over_time": 16.5, "q7_sqrt_memory_multiplies": 16,
+             "q7_plain_sgd": 16}
+    for backend in ("nbgrader", "otter"):
+        assert {s: r.score for s, r in graded_all["a1", backend][1].items()} == {**before, **added}
 
 
 def test_grades_csv(graded):

@@ -58,14 +58,14 @@ def test_a_correct_loop_gets_the_reference_steps_and_others_run_their_own(inputs
     env = {"rnn_step_forward": own_step}
     with _patched(env, ["rnn_step_forward"], subs):
         step = env["rnn_step_forward"]
-        x, h0, Wx, Wh, b = args
+        x, h0, W_ih, W_hh, b_ih, b_hh = args
         prev_h, hs = h0, []
         for t in range(x.shape[1]):
-            prev_h, cache = step(x[:, t, :], prev_h, Wx, Wh, b)
+            prev_h, cache = step(x[:, t, :], prev_h, W_ih, W_hh, b_ih, b_hh)
             hs.append(prev_h)
         assert not own_calls, "a correct loop must be served by the table"
         assert np.allclose(np.stack(hs, axis=1), REF.rnn_forward(*args)[0], atol=1e-12)
-        step(x[:, 0, :] + 1.0, h0, Wx, Wh, b)  # not a call a correct implementation makes
+        step(x[:, 0, :] + 1.0, h0, W_ih, W_hh, b_ih, b_hh)  # not a call a correct implementation makes
         assert len(own_calls) == 1
     assert env["rnn_step_forward"] is own_step  # restored after the call
 

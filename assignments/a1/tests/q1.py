@@ -10,65 +10,73 @@ from autograder.checks import np, Z, expect, expect_number, run_checks
 
 OK_FORMAT = False
 name = "q1"
-B1 = np.array([-0.1, -0.03333333333333334, 0.033333333333333326, 0.1])
-BIG1 = np.array([[30.0, 30.0, 30.0], [30.0, 30.0, 30.0]])
+B_HH1 = np.array([0.05, -0.016666666666666663, -0.08333333333333333, -0.15])
+B_IH1 = np.array([-0.1, -0.03333333333333334, 0.033333333333333326, 0.1])
+CACHE1 = (np.array([[-0.4, -0.22000000000000003, -0.040000000000000036], [0.14, 0.31999999999999995, 0.5]]), np.array([[-0.3, -0.21428571428571427, -0.12857142857142856, -0.04285714285714287], [0.04285714285714287, 0.12857142857142861, 0.21428571428571425, 0.3]]), np.array([[-0.2, -0.14545454545454545, -0.0909090909090909], [-0.03636363636363635, 0.018181818181818216, 0.07272727272727275], [0.12727272727272732, 0.18181818181818188, 0.23636363636363644], [0.290909090909091, 0.3454545454545455, 0.4]]), np.array([[-0.3, -0.26666666666666666, -0.23333333333333334, -0.19999999999999998], [-0.16666666666666666, -0.13333333333333333, -0.09999999999999998, -0.06666666666666665], [-0.033333333333333326, 0.0, 0.033333333333333326, 0.06666666666666665], [0.10000000000000003, 0.13333333333333336, 0.16666666666666669, 0.2]]), np.array([[0.24618787222342936, 0.0518754692348042, -0.14644589960985827, -0.33365460541329556], [-0.3159511753629942, -0.07846176919609064, 0.1682800936818973, 0.3955948082059705]]), )
 DNEXT1 = np.array([[-0.5, -0.34285714285714286, -0.18571428571428567, -0.02857142857142847], [0.12857142857142867, 0.2857142857142858, 0.44285714285714306, 0.6]])
 H1 = np.array([[-0.3, -0.21428571428571427, -0.12857142857142856, -0.04285714285714287], [0.04285714285714287, 0.12857142857142861, 0.21428571428571425, 0.3]])
-WH1 = np.array([[-0.3, -0.26666666666666666, -0.23333333333333334, -0.19999999999999998], [-0.16666666666666666, -0.13333333333333333, -0.09999999999999998, -0.06666666666666665], [-0.033333333333333326, 0.0, 0.033333333333333326, 0.06666666666666665], [0.10000000000000003, 0.13333333333333336, 0.16666666666666669, 0.2]])
-WX1 = np.array([[-0.2, -0.14545454545454545, -0.0909090909090909, -0.03636363636363635], [0.018181818181818216, 0.07272727272727275, 0.12727272727272732, 0.18181818181818188], [0.23636363636363644, 0.290909090909091, 0.3454545454545455, 0.4]])
+LAYOUT = "W_ih is (H, D) = (4, 3) in the course's (torch's) layout, so the input term is x @ W_ih.T"
+W_HH1 = np.array([[-0.3, -0.26666666666666666, -0.23333333333333334, -0.19999999999999998], [-0.16666666666666666, -0.13333333333333333, -0.09999999999999998, -0.06666666666666665], [-0.033333333333333326, 0.0, 0.033333333333333326, 0.06666666666666665], [0.10000000000000003, 0.13333333333333336, 0.16666666666666669, 0.2]])
+W_IH1 = np.array([[-0.2, -0.14545454545454545, -0.0909090909090909], [-0.03636363636363635, 0.018181818181818216, 0.07272727272727275], [0.12727272727272732, 0.18181818181818188, 0.23636363636363644], [0.290909090909091, 0.3454545454545455, 0.4]])
 X1 = np.array([[-0.4, -0.22000000000000003, -0.040000000000000036], [0.14, 0.31999999999999995, 0.5]])
 EXPECTED = {
-    'forward_shape': [],
-    'forward_only_x': [np.array([[0.066447400536, 0.030535958201, -0.005454491361, -0.041430815506], [0.095706171123, 0.14728455436, 0.198074160137, 0.247821955745]])],
-    'forward_only_prev_h': [np.array([[0.12505617943, 0.102495942458, 0.079829769111, 0.057080741965], [-0.011428073884, 0.011428073884, 0.034272286197, 0.057080741965]])],
-    'forward_only_bias': [np.array([[-0.099667994625, -0.033320993139, 0.033320993139, 0.099667994625], [-0.099667994625, -0.033320993139, 0.033320993139, 0.099667994625]])],
-    'forward_all': [np.array([[0.09199886113, 0.099736570172, 0.107462235112, 0.115174943987], [-0.015427347335, 0.125789055138, 0.262085413627, 0.388671150521]])],
-    'backward_tanh_derivative': [],
-    'backward_each_gradient': [np.array([[0.166241000886, -0.062190294327, -0.290621589541], [-0.122625593594, 0.167890689533, 0.45840697266]]), np.array([[0.28772092627, 0.14812402364, 0.00852712101, -0.13106978162], [-0.311654834189, -0.134117105611, 0.043420622966, 0.220958351544]]), np.array([[0.216302957855, 0.175145729103, 0.131169149683, 0.082587486256], [0.150202048068, 0.164660162037, 0.172365425762, 0.169197802059], [0.084101138281, 0.154174594971, 0.21356170184, 0.255808117863]]), np.array([[0.154239324069, 0.113885131749, 0.072746796922, 0.03028747665], [0.122762700361, 0.108892004574, 0.092364071245, 0.071530484176], [0.091286076653, 0.1038988774, 0.111981345568, 0.112773491701], [0.059809452944, 0.098905750226, 0.131598619891, 0.154016499226]]), np.array([-0.367227276596, -0.058253150365, 0.228868200437, 0.481168421129])],
+    'forward_layout': [],
+    'forward_only_x': [np.array([[0.115123684733, 0.007636215204, -0.100028005667, -0.205399700712], [-0.119427298534, 0.037073909352, 0.191777432158, 0.337503780795]])],
+    'forward_only_prev_h': [np.array([[0.183608253001, 0.094007310638, 0.002857135083, -0.088340541785], [-0.155862018383, -0.065619856015, 0.025708619574, 0.116609953091]])],
+    'forward_only_biases': [np.array([[-0.049958374958, -0.049958374958, -0.049958374958, -0.049958374958], [-0.049958374958, -0.049958374958, -0.049958374958, -0.049958374958]])],
+    'forward_all': [np.array([[0.246187872223, 0.051875469235, -0.14644589961, -0.333654605413], [-0.315951175363, -0.078461769196, 0.168280093682, 0.395594808206]])],
+    'backward_tanh_derivative': [np.array([-0.353958998741, -0.057979134873, 0.248584847598, 0.480712145653])],
+    'backward_each_gradient': [np.array([[0.07585729968, 0.02028899003, -0.035279319619], [0.168524437039, 0.241403229941, 0.314282022844]]), np.array([[0.20141645423, 0.167458042777, 0.133499631324, 0.099541219872], [-0.045780512483, -0.001243472376, 0.043293567731, 0.087830607838]]), np.array([[0.2040814537, 0.140368833927, 0.076656214153], [0.176527546926, 0.166091302649, 0.155655058372], [0.132936825255, 0.177682097822, 0.22242737039], [0.08101068, 0.167538866218, 0.254067052435]]), np.array([[0.145868876895, 0.115529534145, 0.085190191396, 0.054850848647], [0.114749862987, 0.109780222855, 0.104810582723, 0.099840942591], [0.072961538923, 0.094268811574, 0.115576084226, 0.136883356877], [0.029307332978, 0.070511231177, 0.111715129376, 0.152919027575]]), np.array([-0.353958998741, -0.057979134873, 0.248584847598, 0.480712145653]), np.array([-0.353958998741, -0.057979134873, 0.248584847598, 0.480712145653])],
 }
 
 
-def forward_shape(rnn_step_forward):
-    next_h, _ = rnn_step_forward(X1, H1, WX1, WH1, B1)
-    assert np.shape(next_h) == (2, 4), f"next_h should have shape (N, H) = (2, 4), got {np.shape(next_h)}"
+def forward_layout(rnn_step_forward):
+    try:
+        next_h, _ = rnn_step_forward(X1, H1, W_IH1, W_HH1, B_IH1, B_HH1)
+    except ValueError as exc:
+        raise AssertionError(f"the shapes do not fit ({exc}): {LAYOUT}") from None
+    assert np.shape(next_h) == (2, 4), f"next_h should have shape (N, H) = (2, 4), got {np.shape(next_h)}: {LAYOUT}"
 
 
 def forward_only_x(rnn_step_forward):
-    next_h, _ = rnn_step_forward(X1, Z((2, 4)), WX1, Z((4, 4)), Z(4))
-    expect(next_h, "with prev_h = 0 and b = 0, next_h is wrong: check the x_t W_x term and the tanh")
+    next_h, _ = rnn_step_forward(X1, Z((2, 4)), W_IH1, Z((4, 4)), Z(4), Z(4))
+    expect(next_h, "with prev_h = 0 and both biases 0, next_h is wrong: check the x_t W_ih^T term and the tanh")
 
 
 def forward_only_prev_h(rnn_step_forward):
-    next_h, _ = rnn_step_forward(Z((2, 3)), H1, Z((3, 4)), WH1, Z(4))
-    expect(next_h, "with x = 0 and b = 0, next_h is wrong: check the h_{t-1} W_h term")
+    next_h, _ = rnn_step_forward(Z((2, 3)), H1, Z((4, 3)), W_HH1, Z(4), Z(4))
+    expect(next_h, "with x = 0 and both biases 0, next_h is wrong: check the h_{t-1} W_hh^T term (prev_h @ W_hh.T)")
 
 
-def forward_only_bias(rnn_step_forward):
-    next_h, _ = rnn_step_forward(Z((2, 3)), Z((2, 4)), WX1, WH1, B1)
-    expect(next_h, "with x = 0 and prev_h = 0, next_h is wrong: check how the bias b is added")
+def forward_only_biases(rnn_step_forward):
+    next_h, _ = rnn_step_forward(Z((2, 3)), Z((2, 4)), W_IH1, W_HH1, B_IH1, B_HH1)
+    expect(next_h, "with x = 0 and prev_h = 0, next_h is wrong: add both biases, b_ih and b_hh, inside the tanh")
 
 
 def forward_all(rnn_step_forward):
-    next_h, _ = rnn_step_forward(X1, H1, WX1, WH1, B1)
-    expect(next_h, "each term is right alone but not together: add the three terms inside one tanh")
+    next_h, _ = rnn_step_forward(X1, H1, W_IH1, W_HH1, B_IH1, B_HH1)
+    expect(next_h, "each term is right alone but not together: add the four terms inside one tanh")
 
 
-def backward_tanh_derivative(rnn_step_forward, rnn_step_backward):
-    _, cache = rnn_step_forward(BIG1, Z((2, 4)), WX1 + 1.0, WH1, Z(4))
-    dx, dprev_h, dWx, dWh, db = rnn_step_backward(DNEXT1, cache)
-    assert np.allclose(db, 0.0, atol=1e-6), ("the tanh is saturated (next_h = 1), so every gradient must be ~0: "
-                                             "did you multiply dnext_h by the derivative of tanh, 1 - next_h**2?")
+def backward_tanh_derivative(rnn_step_backward):
+    grads = rnn_step_backward(DNEXT1, CACHE1)
+    assert len(grads) == 6, "return (dx, dprev_h, dW_ih, dW_hh, db_ih, db_hh), in the order of the forward's inputs"
+    expect(grads[4], "db_ih is wrong: did you multiply dnext_h by the derivative of tanh, 1 - next_h**2 "
+                     "(next_h is in the cache)?")
 
 
-def backward_each_gradient(rnn_step_forward, rnn_step_backward):
-    _, cache = rnn_step_forward(X1, H1, WX1, WH1, B1)
-    grads = rnn_step_backward(DNEXT1, cache)
-    assert len(grads) == 5, "return (dx, dprev_h, dWx, dWh, db), in the order of the forward's inputs"
-    for label, got in zip(("dx", "dprev_h", "dWx", "dWh", "db"), grads):
-        expect(got, f"{label} is wrong")
+def backward_each_gradient(rnn_step_backward):
+    dx, dprev_h, dW_ih, dW_hh, db_ih, db_hh = rnn_step_backward(DNEXT1, CACHE1)
+    expect(dx, "dx is wrong: with a = x @ W_ih.T + ..., dx = da @ W_ih (shape (N, D))")
+    expect(dprev_h, "dprev_h is wrong: with a = ... + prev_h @ W_hh.T, dprev_h = da @ W_hh, not da @ W_hh.T")
+    expect(dW_ih, "dW_ih is wrong: it keeps W_ih's (H, D) layout, da.T @ x")
+    expect(dW_hh, "dW_hh is wrong: it keeps W_hh's layout (row = the unit it feeds), da.T @ prev_h, "
+                  "not its transpose prev_h.T @ da")
+    expect(db_ih, "db_ih is wrong: sum da over the batch")
+    expect(db_hh, "db_hh is wrong: b_hh enters like b_ih, so db_hh is the same sum")
 
 
-CHECKS = [forward_shape, forward_only_x, forward_only_prev_h, forward_only_bias, forward_all, backward_tanh_derivative, backward_each_gradient]
+CHECKS = [forward_layout, forward_only_x, forward_only_prev_h, forward_only_biases, forward_all, backward_tanh_derivative, backward_each_gradient]
 
 
 @test_case(name="q1", points=None, hidden=False)

@@ -10,6 +10,7 @@ from autograder.checks import np, Z, expect, expect_number, run_checks
 
 OK_FORMAT = False
 name = "q3"
+CACHE3 = (np.array([[0, 3, 1], [3, 3, 2]], dtype=np.int64), np.array([[-1.0, -0.7777777777777778], [-0.5555555555555556, -0.33333333333333337], [-0.11111111111111116, 0.11111111111111116], [0.33333333333333326, 0.5555555555555554], [0.7777777777777777, 1.0]]), )
 DOUT3 = np.array([[[0.1, 0.2], [0.3, 0.4], [0.5, 0.6]], [[0.7, 0.7999999999999999], [0.8999999999999999, 0.9999999999999999], [1.0999999999999999, 1.2]]])
 IDX3 = np.array([[0, 3, 1], [3, 3, 2]], dtype=np.int64)
 W3 = np.array([[-1.0, -0.7777777777777778], [-0.5555555555555556, -0.33333333333333337], [-0.11111111111111116, 0.11111111111111116], [0.33333333333333326, 0.5555555555555554], [0.7777777777777777, 1.0]])
@@ -25,9 +26,8 @@ def forward_lookup(embedding_forward):
     expect(out, "out[n, t] must be the row W[x[n, t]]")
 
 
-def backward_accumulates(embedding_forward, embedding_backward):
-    _, cache = embedding_forward(IDX3, W3)
-    dW = embedding_backward(DOUT3, cache)
+def backward_accumulates(embedding_backward):
+    dW = embedding_backward(DOUT3, CACHE3)
     assert np.shape(dW) == (5, 2), f"dW should have the shape of W, (5, 2), got {np.shape(dW)}"
     assert np.allclose(dW[4], 0.0), "row 4 of W is never used, so dW[4] must be 0"
     expect(dW, "dW is wrong: index 3 occurs three times, so dW[3] must be the sum of three upstream "

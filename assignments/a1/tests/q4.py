@@ -12,26 +12,34 @@ OK_FORMAT = False
 name = "q4"
 ALL4 = np.array([[True, True, True], [True, True, True]], dtype=bool)
 MASK4 = np.array([[True, True, False], [True, False, True]], dtype=bool)
+NONE4 = np.array([[False, False, False], [False, False, False]], dtype=bool)
 SCORES4 = np.array([[[-1.0, -0.8913043478260869, -0.782608695652174, -0.6739130434782609], [-0.5652173913043479, -0.4565217391304348, -0.34782608695652173, -0.23913043478260876], [-0.13043478260869568, -0.021739130434782594, 0.08695652173913038, 0.19565217391304346]], [[0.30434782608695654, 0.4130434782608696, 0.5217391304347825, 0.6304347826086956], [0.7391304347826086, 0.8478260869565217, 0.9565217391304348, 1.0652173913043477], [1.1739130434782608, 1.2826086956521738, 1.391304347826087, 1.5]]])
 Y4 = np.array([[0, 3, 1], [2, 2, 0]], dtype=np.int64)
 EXPECTED = {
-    'loss_without_mask': [np.array(4.235346589105), np.array([[[-0.394585693117, 0.117518294342, 0.131012098011, 0.146055300763], [0.105414306883, 0.117518294342, 0.131012098011, -0.353944699237], [0.105414306883, -0.382481705658, 0.131012098011, 0.146055300763]], [[0.105414306883, 0.117518294342, -0.368987901989, 0.146055300763], [0.105414306883, 0.117518294342, -0.368987901989, 0.146055300763], [-0.394585693117, 0.117518294342, 0.131012098011, 0.146055300763]]])],
-    'loss_with_mask': [np.array(2.841680334766), np.array([[[-0.394585693117, 0.117518294342, 0.131012098011, 0.146055300763], [0.105414306883, 0.117518294342, 0.131012098011, -0.353944699237], [0.0, -0.0, 0.0, 0.0]], [[0.105414306883, 0.117518294342, -0.368987901989, 0.146055300763], [0.0, 0.0, -0.0, 0.0], [-0.394585693117, 0.117518294342, 0.131012098011, 0.146055300763]]])],
+    'loss_without_mask': [np.array(1.411782196368), np.array([[[-0.131528564372, 0.039172764781, 0.043670699337, 0.048685100254], [0.035138102294, 0.039172764781, 0.043670699337, -0.117981566412], [0.035138102294, -0.127493901886, 0.043670699337, 0.048685100254]], [[0.035138102294, 0.039172764781, -0.12299596733, 0.048685100254], [0.035138102294, 0.039172764781, -0.12299596733, 0.048685100254], [-0.131528564372, 0.039172764781, 0.043670699337, 0.048685100254]]])],
+    'loss_with_mask': [np.array(1.420840167383), np.array([[[-0.197292846559, 0.058759147171, 0.065506049006, 0.073027650382], [0.052707153441, 0.058759147171, 0.065506049006, -0.176972349618], [0.0, -0.0, 0.0, 0.0]], [[0.052707153441, 0.058759147171, -0.184493950994, 0.073027650382], [0.0, 0.0, -0.0, 0.0], [-0.197292846559, 0.058759147171, 0.065506049006, 0.073027650382]]])],
+    'loss_nothing_scored': [],
     'stable_for_large_scores': [],
 }
 
 
 def loss_without_mask(temporal_softmax_loss):
     loss, dx = temporal_softmax_loss(SCORES4, Y4, ALL4)
-    expect(loss, "with every position unmasked the loss is wrong: sum over t of -log p[y], divided by N")
-    expect(dx, "dx is wrong: softmax(x) minus one-hot(y), divided by N")
+    expect(loss, "with every position unmasked the loss is wrong: the mean over the N*T positions of -log p[y]")
+    expect(dx, "dx is wrong: softmax(x) minus one-hot(y), divided by the number of scored positions")
 
 
 def loss_with_mask(temporal_softmax_loss):
     loss, dx = temporal_softmax_loss(SCORES4, Y4, MASK4)
     assert np.allclose(dx[0, 2], 0.0) and np.allclose(dx[1, 1], 0.0), "masked positions must have dx = 0"
-    expect(loss, "the loss must ignore masked positions (and still divide by N)")
-    expect(dx, "dx is wrong at the unmasked positions")
+    expect(loss, "the loss must ignore masked positions and average over the scored ones only")
+    expect(dx, "dx is wrong at the unmasked positions (divide by the number of scored positions)")
+
+
+def loss_nothing_scored(temporal_softmax_loss):
+    loss, dx = temporal_softmax_loss(SCORES4, Y4, NONE4)
+    assert np.isfinite(loss) and abs(loss) < 1e-12 and np.allclose(dx, 0.0), (
+        "with every position masked the loss must be 0 and dx zero: divide by max(M, 1)")
 
 
 def stable_for_large_scores(temporal_softmax_loss):
@@ -40,7 +48,7 @@ def stable_for_large_scores(temporal_softmax_loss):
         "scores of size 1000 give inf/nan: subtract each row's maximum before exponentiating")
 
 
-CHECKS = [loss_without_mask, loss_with_mask, stable_for_large_scores]
+CHECKS = [loss_without_mask, loss_with_mask, loss_nothing_scored, stable_for_large_scores]
 
 
 @test_case(name="q4", points=None, hidden=False)

@@ -30,7 +30,7 @@ def clipped_to_max_norm(clip_grad_norm):
     assert set(clipped) == {"a", "b"}, "return a dict with the same keys as grads"
     new_norm = np.sqrt(sum(np.sum(np.asarray(g) ** 2) for g in clipped.values()))
     assert abs(new_norm - 1.0) < 1e-5, f"after clipping to max_norm = 1 the global norm should be 1, got {new_norm}"
-    expect(clipped["a"], "every array must be scaled by the same factor")
+    expect(clipped["a"], "every array must be scaled by the same factor, max_norm / (total_norm + 1e-6)")
 
 
 def small_gradients_untouched(clip_grad_norm):
