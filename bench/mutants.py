@@ -32,6 +32,21 @@ NAME_SWAPS = {"min": "max", "max": "min", "True": "False", "False": "True", "sum
               "reversed": "list", "exp": "abs", "log": "abs", "sqrt": "abs", "tanh": "abs"}
 TIME_LIMIT_S = 60
 
+# Survivors judged by hand (mutated line -> why it is equivalent); any other survivor is reported as
+# "not judged" and is a gap in the hidden tests until a case kills it.
+EQUIVALENT = {
+    "count = max(mask.sum(), 1.0)  # M, the number of scored positions":
+        "m_flat is mask as floats: the same count",
+    "z = z - z.max(axis=+1, keepdims=True)  # stability": "scores are (N, V): axis 1 is axis -1",
+    "probs = e / e.sum(axis=+1, keepdims=True)": "scores are (N, V): axis 1 is axis -1",
+    'H = params["W_hh"].shape[1]': "W_hh is square",
+    "h = np.zeros((2, H))": "both rows of h stay equal (the same input), and row 0 is the one sampled from",
+    "for length in range(length):": "range(length) is evaluated once; the loop variable is unused",
+    "for inputs in range(config.steps):": "inputs is reassigned by get_batch before every use",
+    "demb, inputs, dW_ih, dW_hh, db_ih, db_hh = rnn_backward(dh, rnn_cache)":
+        "inputs is reassigned by get_batch at the next step before any use",
+}
+
 
 @dataclasses.dataclass
 class Mutant:
@@ -71,8 +86,10 @@ def mutants_of(text: str, question: str, region: int) -> list[Mutant]:
 
     # local names (assigned in the region or used as plain names): a name swapped for a neighbour
     local = []
-    for tok in tokens:
-        if (tok.type == tokenize.NAME and not keyword.iskeyword(tok.string) and not hasattr(builtins, tok.string)
+    for k, tok in enumerate(tokens):
+        after_dot = k > 0 and tokens[k - 1].string == "."
+        keyword_arg = k + 1 < len(tokens) and tokens[k + 1].string == "=" and k > 0 and tokens[k - 1].string in "(,"
+        if (tok.type == tokenize.NAME and not after_dot and not keyword_arg and not keyword.iskeyword(tok.string) and not hasattr(builtins, tok.string)
                 and tok.string not in ("np", "T", "self", "torch", "nn", "config", "params", "grads")
                 and tok.string not in local):
             local.append(tok.string)
@@ -203,17 +220,22 @@ def report(name: str, results: list[tuple[Mutant, str]], seconds: float) -> str:
     lines = [f"# Mutation testing of {name}'s hidden tests", "",
              f"{len(results)} one-token mutants of the solution regions of `solutions/{name}/{name}.ipynb`, each graded "
              f"in process for the question whose region it changes (`python -m bench.mutants --assignment {name}`, "
-             f"{seconds:.0f} s). **{killed} killed, {len(results) - killed} survived** "
+             f"{seconds:.0f} s with 2 processes, one BLAS thread each). **{killed} killed, {len(results) - killed} survived** "
              f"(kill rate {100 * killed / max(len(results), 1):.1f} %).", "",
              "| question | mutants | killed | survived |", "|---|---|---|---|"]
     for q in sorted(by_q):
         rows = by_q[q]
         k = sum(1 for _, o in rows if o.startswith("killed"))
         lines.append(f"| {q} | {len(rows)} | {k} | {len(rows) - k} |")
-    lines += ["", "## Survivors", "", "| question | line | mutated to |", "|---|---|---|"]
-    for mutant, outcome in results:
-        if outcome == "survived":
-            lines.append(f"| {mutant.question} | `{mutant.line}` | `{mutant.after}` |")
+    survivors = [m for m, o in results if o == "survived"]
+    unjudged = [m for m in survivors if m.after not in EQUIVALENT]
+    lines += ["", "## Survivors", "",
+              f"{len(survivors) - len(unjudged)} judged equivalent (reason given), {len(unjudged)} not judged "
+              f"(a gap in the hidden tests until a case kills it).", "",
+              "| question | line | mutated to | judged |", "|---|---|---|---|"]
+    for mutant in survivors:
+        why = EQUIVALENT.get(mutant.after, "**not judged**")
+        lines.append(f"| {mutant.question} | `{mutant.line}` | `{mutant.after}` | {why} |")
     return "\n".join(lines) + "\n"
 
 
