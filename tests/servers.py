@@ -15,6 +15,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -50,7 +51,7 @@ class Postgres:
     """A PostgreSQL cluster in ``folder``, listening only on a Unix socket in that folder.
 
     PostgreSQL refuses to run as root, so as root the cluster is made and run as the ``postgres``
-    user Debian's package creates (the folder is handed to that user).
+    user Debian's package creates, in a folder of its own under /tmp (pytest's are 0700).
     """
 
     def __init__(self, folder: Path, database: str = "gradebook"):
@@ -77,16 +78,15 @@ class Postgres:
         return done
 
     def start(self) -> "Postgres":
+        if self.user:
+            # The postgres user must reach the cluster's folders, and pytest keeps its temporary
+            # folders 0700 (re-applied by any other pytest run): use a folder of its own in /tmp.
+            self.folder = Path(tempfile.mkdtemp(prefix="recurrent-pg-"))
+            self.data, self.socket_dir = self.folder / "data", self.folder / "socket"
         self.socket_dir.mkdir(parents=True)
         if self.user:
             for path in (self.folder, self.socket_dir):
                 os.chown(path, self.user.pw_uid, self.user.pw_gid)
-            # the temporary folders above may be 0700 root: let the postgres user through to its own
-            parent = self.folder.parent
-            while parent != parent.parent:
-                if parent.stat().st_uid == 0 and not parent.stat().st_mode & 0o001:
-                    os.chmod(parent, parent.stat().st_mode | 0o001)
-                parent = parent.parent
         self._run("initdb", "-D", str(self.data), "-U", "grader", "--auth=trust", "-E", "UTF8", "--no-sync")
         options = f"-c listen_addresses='' -c unix_socket_directories={self.socket_dir} -c fsync=off"
         self._run("pg_ctl", "-D", str(self.data), "-l", str(self.folder / "server.log"), "-o", options,
@@ -106,6 +106,8 @@ class Postgres:
     def stop(self) -> None:
         if self.data.exists():
             self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "stop", check=False)
+        if self.user:
+            shutil.rmtree(self.folder, ignore_errors=True)
 
     def __enter__(self) -> "Postgres":
         return self.start()
