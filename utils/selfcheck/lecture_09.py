@@ -39,14 +39,17 @@ QUESTIONS = {
         mistakes={31: "the weights form a table: multiply, do not add.",
                   20: "that is one output step's weights; the decoder attends afresh at each of its 11 steps."}),
     "bottleneck": Question(
-        "Q4 why long dates fail without attention", lambda: "b",
-        choices={"a": "a longer source has a longer target, so there is more to get wrong",
-                 "b": "everything must pass through the encoder's final state, and the gradient from the output "
-                      "back to an early source character crosses every encoder step in between",
-                 "c": "the softmax over a longer source is flatter"},
-        hint="every target is YYYY-MM-DD, ten characters whatever the source's length: what does grow?",
-        why="the target's length is fixed; what grows is the path from a source character to the output. "
-            "Without attention it runs through the final encoder state (the bottleneck) and through every later "
-            "encoder step (lecture 04's long product of Jacobians). Attention gives each output step a direct, "
-            "one-step path to every source position."),
+        "Q4 what attention changes on long inputs", lambda: "b",
+        choices={"a": "it adds parameters, so the model can memorise more of the training sources",
+                 "b": "without it everything must pass through the encoder's final state, and the gradient from "
+                      "the output back to an early source character crosses every encoder step in between; with "
+                      "it every encoder state is one step from every output",
+                 "c": "it makes the softmax over a longer source flatter"},
+        hint="look at section 5's gradient plot: how much gradient reaches the first source position, with and "
+             "without attention?",
+        why="the longer the source, the longer the path from its first characters to the output. Without "
+            "attention it runs through the final encoder state (the bottleneck) and through every later encoder "
+            "step (lecture 04's long product of Jacobians). Attention gives each output step a direct, one-step "
+            "path to every source position: in section 5 the first position's gradient is close to the last one's "
+            "with attention, and hundreds of thousands of times smaller without."),
 }
