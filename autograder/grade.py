@@ -29,9 +29,11 @@ from .feedback import write_feedback
 from .integrity import restore_instructor_cells
 from .intake import Submission, scan
 from .kernel import IN_ENV, OUT_ENV
+from .nbgrader_course import publish, submitted_timestamps
 from .notebooks import KERNELSPEC
 from .paths import REPO
 from .release import build, build_otter_zip, run_nbgrader_generate, tool_env
+from .report import summary_csv
 from .results import RETRIED, ResultsStore, SubmissionResult, atomic_write_text, grades_csv
 from .sandbox import Limits, read_output_file
 from .scoring import grader_errors, score_capture_dir, zero_results
@@ -56,9 +58,14 @@ class GradeConfig:
     keep_workdirs: bool = False  # keep each submission's working copy (debugging)
     gradebook: bool = True  # also record the scores in the nbgrader gradebook
     isolate: bool = True  # run engine and kernel in the sandbox (nobody, no network, instructor files hidden)
+    nbgrader_course: Path | None = None  # an nbgrader course folder: feedback/ and autograded/ written there
+    question: str | None = None  # regrade only this question; every other score is kept as stored
 
     def gradebook_url(self) -> str:
-        return self.db_url or f"sqlite:///{Path(self.out).resolve() / 'gradebook.db'}"
+        if self.db_url:
+            return self.db_url
+        folder = Path(self.nbgrader_course) if self.nbgrader_course else Path(self.out)
+        return f"sqlite:///{folder.resolve() / 'gradebook.db'}"
 
 
 @dataclass
@@ -259,8 +266,10 @@ def grade_one(batch: Batch, student: str, notebook: Path | Submission) -> Submis
     return result
 
 
-def write_gradebook(db_url: str, course_template: Path, assignment: str, results: list[SubmissionResult]) -> None:
-    """Record the clean-process scores in the nbgrader gradebook (SQLite or any SQLAlchemy URL)."""
+def write_gradebook(db_url: str, course_template: Path, assignment: str, results: list[SubmissionResult],
+                    timestamps: dict | None = None) -> None:
+    """Record the clean-process scores in the nbgrader gradebook (SQLite or any SQLAlchemy URL);
+    ``timestamps`` (student -> datetime) are the collected submissions' times, for the formgrader."""
     from nbgrader.api import Gradebook
     from sqlalchemy.exc import SAWarning
 
@@ -269,11 +278,13 @@ def write_gradebook(db_url: str, course_template: Path, assignment: str, results
         warnings.filterwarnings("ignore", category=SAWarning)  # nbgrader's own autoflush noise
         for result in results:
             gb.update_or_create_student(result.student)
-            gb.update_or_create_submission(assignment, result.student)
+            stamp = (timestamps or {}).get(result.student)
+            gb.update_or_create_submission(assignment, result.student, **({"timestamp": stamp} if stamp else {}))
             for q in result.questions:
                 grade = gb.find_grade(f"{q.question}-hidden", assignment, assignment, result.student)
                 grade.auto_score = q.score
-                grade.manual_score = None
+                # A manual score is the instructor's override (the formgrader's "manual score"):
+                # a regrade changes the automatic score under it and leaves it in place.
                 grade.needs_manual_grade = False
             gb.db.commit()
 
@@ -291,14 +302,22 @@ def grade_batch(config: GradeConfig, progress=print) -> list[SubmissionResult]:
         for line in report.ignored:
             progress(f"ignored {line}")
         # Done means stored with a status that is the submission's; a grader-side failure is retried.
-        todo = {s: sub for s, sub in found.items() if config.regrade or store.status(s) in (None, *RETRIED)}
+        if config.question is not None:  # one question again, for everyone; the rest is kept
+            todo = dict(found)
+        else:
+            todo = {s: sub for s, sub in found.items() if config.regrade or store.status(s) in (None, *RETRIED)}
         progress(f"{len(found)} submissions, {len(found) - len(todo)} already graded, {len(todo)} to grade "
                  f"with {config.backend} on {config.device}, {config.jobs} at a time")
         batch = prepare_batch(config, Path(tmp))
+        if config.question is not None and config.question not in batch.questions:
+            raise ValueError(f"--question {config.question!r} is not a question of {config.assignment}: "
+                             f"choose one of {', '.join(batch.questions)}")
 
         def work(item):
             student, notebook = item
             result = grade_one(batch, student, notebook)
+            if config.question is not None and store.has(student):
+                result = merge_question(store.get(student), result, config.question)
             store.put(result)  # durable before the next one starts
             progress(f"{student}: {result.score:g}/{result.max_score:g} ({result.status}, {result.seconds:.1f} s)")
             return result
@@ -307,8 +326,33 @@ def grade_batch(config: GradeConfig, progress=print) -> list[SubmissionResult]:
             list(pool.map(work, todo.items()))
         results = [store.get(s) for s in found if store.has(s)]
         atomic_write_text(out / "grades.csv", grades_csv(results))
+        atomic_write_text(out / "grades_summary.csv", summary_csv(results))
         if config.gradebook:
-            write_gradebook(config.gradebook_url(), batch.course_template, config.assignment, results)
+            stamps = (submitted_timestamps(config.nbgrader_course, config.assignment, found)
+                      if config.nbgrader_course else None)
+            write_gradebook(config.gradebook_url(), batch.course_template, config.assignment, results, stamps)
     for result in results:
         write_feedback(result, out / "feedback" / f"{result.student}.html")
+    if config.nbgrader_course:
+        for line in publish(config.nbgrader_course, config.assignment, results, out):
+            progress(f"warning: {line}")
     return results
+
+
+def merge_question(stored: SubmissionResult, new: SubmissionResult, question: str) -> SubmissionResult:
+    """``stored`` with ``question``'s score taken from ``new`` (a regrade of that question only).
+
+    If the new run did not finish (a timeout, a dead kernel, the grader's failure) nothing is replaced:
+    the stored grade stands and a note says so."""
+    if new.status != "ok" or stored.status != "ok":
+        if stored.status != "ok":  # nothing worth keeping: the whole new result
+            return new
+        stored.notes.append(f"regrading {question} did not finish ({new.status}: {new.reason}); "
+                            "the earlier score is kept")
+        return stored
+    fresh = {q.question: q for q in new.questions}
+    stored.questions = [fresh.get(question, q) if q.question == question else q for q in stored.questions]
+    stored.public = [p for p in stored.public if p.question != question] + \
+                    [p for p in new.public if p.question == question]
+    stored.notes.append(f"{question} regraded; the other questions keep their earlier scores")
+    return stored

@@ -2,7 +2,7 @@
 
 Each notebook runs in its own child process (``python -m bench.harness NOTEBOOK``), whose only
 child is the Jupyter kernel, so ``getrusage(RUSAGE_CHILDREN)`` in that process is the kernel's
-peak resident memory, exactly, with no polling.
+peak resident memory and CPU time, exactly, with no polling.
 
 Used by ``tests/test_notebooks.py`` (does every notebook run?) and ``bench/notebooks.py``
 (how long and how much memory does each take?).
@@ -33,6 +33,7 @@ class NotebookRun:
     seconds: float
     peak_mb: float  # the kernel's peak resident set size
     error: str = ""
+    cpu_seconds: float = 0.0  # the kernel's CPU time, user + system (on a loaded machine, steadier than wall time)
 
 
 def kernel_env() -> dict[str, str]:
@@ -92,11 +93,13 @@ def _execute_here(path: Path, timeout: int, save: Path | None = None) -> Noteboo
     except (CellTimeoutError, DeadKernelError, TimeoutError, RuntimeError) as exc:
         error = f"{type(exc).__name__}: {exc}"[-3000:]
     seconds = time.perf_counter() - start
-    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # Linux: kilobytes
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)  # the kernel, this process's only child
+    peak_kb = usage.ru_maxrss  # Linux: kilobytes
     if save is not None and not error:
         _save_executed(nb, save)
     return NotebookRun(str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path),
-                       not error, round(seconds, 2), round(peak_kb / 1024, 1), error)
+                       not error, round(seconds, 2), round(peak_kb / 1024, 1), error,
+                       round(usage.ru_utime + usage.ru_stime, 2))
 
 
 def run_notebook(path: str | Path, timeout: int = 900, save: str | Path | None = None) -> NotebookRun:

@@ -334,6 +334,13 @@ class Notebook:
             """el => Array.from(el.querySelectorAll('img, pre, .jp-RenderedText'))
                        .map(n => n.tagName === 'IMG' ? n.src : n.textContent).join('|')""")
 
+    def busy_shown(self, live) -> bool:
+        """Whether the Live shows its busy sign, read in one step: the sign comes and goes while we
+        poll, so a count() followed by inner_text() can find it gone and wait for it in vain."""
+        return live.evaluate(
+            """(el, text) => Array.from(el.querySelectorAll('.recurrent-live-status'))
+                               .some(n => n.textContent.includes(text))""", BUSY_TEXT)
+
     def nudge(self, live, slider: int = 0, presses: int = 2, timeout: float = 60,
               busy_shot: str | None = None) -> SliderResult:
         """Move a Live's slider ``presses`` steps right with the keyboard; watch for the busy sign
@@ -349,13 +356,12 @@ class Notebook:
         for _ in range(presses):
             self.page.keyboard.press("ArrowRight")
         busy = redrew = False
-        status = live.locator(".recurrent-live-status")
         while time.time() - start < timeout:
-            if not busy and status.count() > 0 and BUSY_TEXT in status.first.inner_text():
+            if not busy and self.busy_shown(live):
                 busy = True
                 if busy_shot:
                     self.lab.screenshot(busy_shot)
-            if self.live_output(live) != before and not (status.count() and BUSY_TEXT in status.first.inner_text()):
+            if self.live_output(live) != before and not self.busy_shown(live):
                 redrew = True
                 break
             time.sleep(0.1)

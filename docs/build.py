@@ -81,6 +81,30 @@ shown as students receive them. To run anything, see the README: `make lab`, or 
 """
 
 
+def mathjax_source() -> Path | None:
+    """MathJax 3's browser files from the ``django-static-mathjax`` wheel (no Django needed: it is only
+    the files), so the site renders its equations offline; None if the package is not installed."""
+    try:
+        import mathjax
+    except ImportError:
+        return None
+    folder = Path(mathjax.__file__).parent / "static" / "mathjax" / "es5"
+    return folder if (folder / "tex-mml-chtml.js").is_file() else None
+
+
+def copy_mathjax(target: Path, log=print) -> bool:
+    """Copy what ``tex-mml-chtml.js`` loads (its CHTML fonts, menu, accessibility and TeX extensions:
+    about 3 MB; not the speech engine or the other bundles) to ``target/es5``."""
+    source = mathjax_source()
+    if source is None:
+        log("  warning: django-static-mathjax is not installed; equations will load MathJax from a CDN")
+        return False
+    keep = {"tex-mml-chtml.js", "output", "ui", "a11y", "input", "adaptors"}
+    shutil.copytree(source, target / "es5", ignore=lambda folder, names: [
+        n for n in names if Path(folder) == source and n not in keep])
+    return True
+
+
 def layout(src: Path, timeout: int, log=print) -> dict[str, str]:
     """Write the Sphinx source folder: conf.py, index.md, lectures/ and assignments/."""
     if src.exists():
@@ -88,6 +112,7 @@ def layout(src: Path, timeout: int, log=print) -> dict[str, str]:
     (src / "lectures").mkdir(parents=True)
     (src / "assignments").mkdir()
     shutil.copy(DOCS / "conf.py", src / "conf.py")
+    copy_mathjax(src / "_static" / "mathjax", log)
     pages = {}
     for lecture in lectures():
         path, how = executed(lecture, timeout)

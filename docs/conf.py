@@ -8,6 +8,8 @@ CI; the jupyter-book 1 package itself pins Sphinx 7.) Notebooks arrive executed 
 student release, never run.
 """
 
+from pathlib import Path
+
 project = "Recurrent"
 author = "the Recurrent course"
 copyright = "MIT licence"
@@ -21,6 +23,12 @@ nb_mime_priority_overrides = [("html", "application/vnd.jupyter.widget-view+json
                               ("html", "application/vnd.jupyter.widget-state+json", None)]
 nb_ipywidgets_js = {}
 nb_merge_streams = True
+
+# MathJax from the site itself (docs/build.py copies it into _static/ from django-static-mathjax), so the
+# equations render offline; without that package Sphinx's default CDN address is used.
+if (Path(__file__).parent / "_static" / "mathjax" / "es5" / "tex-mml-chtml.js").is_file():
+    html_static_path = ["_static"]
+    mathjax_path = "mathjax/es5/tex-mml-chtml.js"
 
 html_theme = "sphinx_book_theme"
 html_title = "Recurrent: recurrent neural networks, from scratch"

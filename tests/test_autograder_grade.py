@@ -8,6 +8,7 @@ notebook).
 """
 
 import csv
+import io
 import json
 import shutil
 from pathlib import Path
@@ -188,3 +189,39 @@ def test_gradescope_zip_runs_the_pipeline(name, example, tmp_path, examples):
     expected_ok(example, scores, name)
     assert data["score"] == sum(scores.values())
     assert "capture(" not in json.dumps(data)
+
+
+def test_class_report_and_summary(graded):
+    """report.html and grades_summary.csv for the example class, checked against the results."""
+    from bs4 import BeautifulSoup
+
+    from autograder.report import class_report, summary_csv
+
+    _, out, results = graded
+    rows = list(csv.DictReader(io.StringIO(summary_csv(list(results.values())))))
+    assert [r["student"] for r in rows] == sorted(results)
+    for row in rows:
+        scores = results[row["student"]].scores()
+        assert float(row["total"]) == sum(scores.values())
+        assert {q: float(row[q]) for q in QUESTIONS} == scores
+    assert (out / "grades_summary.csv").read_text() == summary_csv(list(results.values()))  # grade wrote it too
+
+    page = BeautifulSoup(class_report(list(results.values()), out / "report.html").read_text(), "html.parser")
+    figures = {img["data-figure"] for img in page.select("img.figure")}
+    assert figures == {"total", "seconds", *QUESTIONS}, figures
+    assert all(img["src"].startswith("data:image/png;base64,") and len(img["src"]) > 1000
+               for img in page.select("img.figure"))
+    ok = page.select_one("tr[data-status='ok']").find_all("td")
+    assert int(ok[1].text) == len(results)
+    for question, maximum in QUESTIONS.items():
+        section = page.select_one(f"section[data-question='{question}']")
+        lost = [s for s, r in results.items() if r.scores()[question] < maximum]
+        counts = [int(li["data-count"]) for li in section.select("li[data-count]")]
+        # every submission that lost points here has at least one message; none is counted twice
+        assert sum(counts) >= len(lost) and max(counts, default=0) <= len(lost), (question, counts, lost)
+        for li in section.select("li[data-count]"):  # each count is right for its (exact) message
+            text = li.text.split(": ", 1)[1]
+            having = [s for s, r in results.items() for q in r.questions if q.question == question
+                      and any(not c.passed and c.message == text for c in q.cases)]
+            assert 1 <= len(having) <= int(li["data-count"]), (question, text)
+    assert "capture(" not in str(page) and "BEGIN SOLUTION" not in str(page)

@@ -22,4 +22,4 @@ def test_course_has_the_start_notebook():
 def test_notebook_executes(path):
     run = run_notebook(path, save=executed_path(path))  # the course site (make site) reuses the executed copy
     assert run.ok, f"{path.name} failed after {run.seconds:.0f} s:\n{run.error}"
-    print(f"{path.name}: {run.seconds:.1f} s, peak {run.peak_mb:.0f} MB")
+    print(f"{path.name}: {run.seconds:.1f} s ({run.cpu_seconds:.1f} kernel CPU s), peak {run.peak_mb:.0f} MB")

@@ -10,10 +10,12 @@ import pytest
 import utils.selfcheck as selfcheck
 from utils import rnn
 from utils.data import Vocab
+from utils.stories import make_stories
 from utils.selfcheck import Question, check, check_answer, check_rnn_step, check_rnn_step_backward, question, questions
 
 LECTURES = sorted(m.name.split("_")[1] for m in pkgutil.iter_modules(selfcheck.__path__) if m.name.startswith("lecture_"))
-CONTEXT = {"vocab": Vocab.from_text("hello, world")}  # what questions with a `context` are given here
+# what questions with a `context` are given here
+CONTEXT = {"vocab": Vocab.from_text("hello, world"), "stories": make_stories(50, "single", seed=0)}
 
 
 def test_check_answer(capsys):
@@ -113,8 +115,15 @@ def test_every_question_accepts_its_own_answer_and_names_its_mistakes(lecture, c
         assert question(f"{lecture}.{name}") is q
 
 
-def test_lectures_01_to_04_have_keys():
-    assert {"01", "02", "03", "04"} <= set(LECTURES)
+def test_lectures_01_to_10_have_keys():
+    assert {f"{n:02d}" for n in range(1, 11)} <= set(LECTURES)
+
+
+def test_lecture_10_baseline_counts_the_last_place_mentioned():
+    stories = CONTEXT["stories"]
+    by_hand = sum(s.answer in s.sentences[-1] for s in stories) / len(stories)   # places are single words
+    assert question("10.last_place_baseline").expected(stories=stories) == pytest.approx(by_hand)
+    assert 0 < by_hand < 1
 
 
 def test_check_rnn_step_accepts_the_package_and_tuple_returns(capsys):

@@ -144,3 +144,21 @@ def test_the_leak_check_catches_a_highlighted_solution_line(tmp_path):
     assert leaks(page, secrets) == [compact(planted)]
     page.write_text("<html><body><p>nothing to see</p></body></html>")
     assert leaks(page, secrets) == []
+
+
+def test_equations_render_without_a_network(built):
+    """MathJax is part of the site (no CDN): every page that has math loads the local copy, and the
+    files that copy loads are there."""
+    out, pages = built
+    with_math = 0
+    for page in pages:
+        soup = BeautifulSoup((out / f"{page}.html").read_text(), "html.parser")
+        sources = [s.get("src", "") for s in soup.find_all("script")]
+        assert not [s for s in sources if "mathjax" in s.lower() and s.startswith(("http:", "https:", "//"))], \
+            f"{page} loads MathJax from the network: {sources}"
+        if soup.select(".math"):
+            with_math += 1
+            assert any(s.split("?")[0].endswith("mathjax/es5/tex-mml-chtml.js") for s in sources), f"{page} has math but no MathJax"
+    assert with_math >= 5, f"only {with_math} pages have equations"
+    assert (out / "_static" / "mathjax" / "es5" / "tex-mml-chtml.js").stat().st_size > 500_000
+    assert list((out / "_static" / "mathjax" / "es5" / "output" / "chtml" / "fonts" / "woff-v2").glob("*.woff"))
