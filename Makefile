@@ -1,6 +1,7 @@
 # Recurrent: two commands do all the set-up.
 #   make lab    create .venv if missing, then open the course in JupyterLab
 #   make test   create .venv if missing, then run the whole test suite
+#   make test-fast  the developer loop: everything but notebooks, engines, sandbox stress and the browser
 # Other targets: make bench (notebook time/memory report), make bench-grading (seconds per submission),
 #                make release (regenerate assignments/ from solutions/), make strip (normalise notebooks),
 #                make site (the rendered course site in build/site/), make test-browser (the JupyterLab test),
@@ -20,7 +21,7 @@ ifeq ($(PYVER),$(LOCK_PYTHON))
 endif
 PYTEST_ARGS ?=
 
-.PHONY: lab test test-browser site bench bench-grading bench-throughput release strip lock clean env
+.PHONY: lab test test-fast test-browser site bench bench-grading bench-throughput release strip lock clean env
 
 env: $(STAMP)
 
@@ -48,6 +49,11 @@ lab: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The developer loop (under a minute): no notebook executions, no nbgrader/otter runs, no sandbox stress,
+# no training runs, no browser. Markers are listed in pyproject.toml and the README.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not notebook and not engine and not stress and not slow and not browser" $(PYTEST_ARGS)
 
 # Only the real-browser test (JupyterLab in headless Chromium); screenshots in build/test-artifacts/browser/.
 test-browser: $(STAMP)

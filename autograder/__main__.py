@@ -1,4 +1,4 @@
-"""Command line: ``python -m autograder release [aN]`` and ``python -m autograder grade ...``."""
+"""Command line: ``python -m autograder release [aN]``, ``grade``, ``examples``, ``build``, ``gradescope-zip``."""
 
 from __future__ import annotations
 
@@ -6,20 +6,29 @@ import argparse
 import sys
 from pathlib import Path
 
-from .assignments import ASSIGNMENTS
+from .assignments import names
 from .engines import BACKENDS
 from .grade import DEVICES, GradeConfig, grade_batch
 from .sandbox import Limits
 
 
 def main(argv: list[str] | None = None) -> int:
+    ASSIGNMENTS = names()  # discovered from solutions/*/spec.py (and RECURRENT_COURSE_ROOTS)
     parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__)
     verbs = parser.add_subparsers(dest="verb", required=True)
 
-    rel = verbs.add_parser("release", help="generate the student notebook, nbgrader tree and otter artefacts")
+    rel = verbs.add_parser("release", help="check the spec against the notebook, then write the student release "
+                                           "(assignments/<aN>/)")
     rel.add_argument("assignments", nargs="*", default=list(ASSIGNMENTS),
                      help=f"assignments to release (default: all: {' '.join(ASSIGNMENTS)})")
-    rel.add_argument("--no-zip", action="store_true", help="skip building the otter autograder.zip")
+
+    bd = verbs.add_parser("build", help="write the nbgrader course tree and otter files (not committed)")
+    bd.add_argument("assignment", choices=ASSIGNMENTS, help="which assignment")
+    bd.add_argument("--out", type=Path, default=None, help="folder (default: autograder/build/<aN>/)")
+
+    ex = verbs.add_parser("examples", help="write the example submissions (reference, blank, one per mistake)")
+    ex.add_argument("assignment", choices=ASSIGNMENTS, help="which assignment")
+    ex.add_argument("--out", type=Path, required=True, help="folder to write the notebooks into")
 
     gr = verbs.add_parser("grade", help="grade a folder of submitted notebooks")
     gr.add_argument("--assignment", required=True, choices=ASSIGNMENTS, help="which assignment the notebooks are")
@@ -91,12 +100,29 @@ def main(argv: list[str] | None = None) -> int:
         print(f"score {data['score']:g}")
         return 0
     if args.verb == "release":
+        from .preflight import PreflightError
         from .release import release
 
         for assignment in args.assignments:
-            paths = release(assignment, build_zip=not args.no_zip)
-            print(f"released {assignment}: {paths.student_notebook.relative_to(paths.root)}, "
-                  f"{paths.nbgrader_dir.relative_to(paths.root)}, {paths.otter_dir.relative_to(paths.root)}")
+            try:
+                paths = release(assignment)
+            except PreflightError as exc:
+                print(exc, file=sys.stderr)
+                return 1
+            print(f"released {assignment}: {paths.student_dir}")
+        return 0
+    if args.verb == "build":
+        from .paths import BUILD
+        from .release import build
+
+        tree = build(args.assignment, args.out or BUILD / args.assignment, zip=True)
+        print(f"wrote {tree.nbgrader_dir} and {tree.otter_dir}")
+        return 0
+    if args.verb == "examples":
+        from .examples import build_examples
+
+        written = build_examples(args.assignment, args.out)
+        print(f"wrote {len(written)} example submissions to {args.out}")
         return 0
     if args.verb == "report":
         from .report import class_report, load_results, summary_csv

@@ -9,10 +9,12 @@ A hidden test is split in two, so that nothing the student's kernel does can cha
   (``allow_pickle=False``), recomputes the expected values from the reference solution, and decides.
 
 Argument specs a case may use (all serialisable without pickle):
-``np.ndarray`` (stored in inputs.npz), ``int``/``float``/``bool``/``str`` (stored in JSON),
-``Rng(seed)`` (a fresh ``np.random.default_rng(seed)`` in the kernel),
-``Namespace(name, value)`` (a global of the student's notebook, e.g. ``CORPUS_IDS``),
-``Config(cls, fields)`` (``env[cls](**fields)`` in the kernel), and ``dict`` of arrays.
+``np.ndarray`` (stored in inputs.npz), ``torch.Tensor`` (stored as its values; rebuilt in the kernel
+on the grading device with the same dtype and ``requires_grad``), ``int``/``float``/``bool``/``str``
+(stored in JSON), ``Rng(seed)`` (a fresh ``np.random.default_rng(seed)`` in the kernel),
+``Global(name)`` (a global of the student's notebook, e.g. ``CORPUS_IDS``), ``Config(cls, fields)``
+(``env[cls](**fields)`` in the kernel), and ``dict``/``list``/``tuple`` of these (a state dict, a batch).
+An argument of any other type is refused when the batch is prepared, with the case's name.
 """
 
 from __future__ import annotations
@@ -44,6 +46,13 @@ class Config:
 
     cls: str
     fields: dict
+
+
+@dataclass(frozen=True)
+class Global:
+    """A global of the student's notebook (given code, e.g. the corpus), passed as it is there."""
+
+    name: str
 
 
 @dataclass
@@ -78,27 +87,62 @@ class Case:
     patch: tuple[str, ...] = ()
     keep: tuple[int, ...] | None = None  # for "call": keep only these items of a returned tuple
     extra: dict = field(default_factory=dict)  # verdict-side data (tolerances, targets)
+    origin: str = field(default="", compare=False)  # "file:line" where the spec created the case
+
+    def __post_init__(self):
+        if not self.origin:
+            import sys
+
+            frame = sys._getframe(2)  # the spec line that called Case(...)
+            self.origin = f"{frame.f_code.co_filename}:{frame.f_lineno}"
 
 
-def _arg_spec(case_id: str, i: int, arg, arrays: dict) -> dict:
+class SpecError(ValueError):
+    """An instructor's case the grader cannot ship or check (raised before any submission is graded)."""
+
+
+def _is_tensor(value) -> bool:
+    import sys
+
+    torch = sys.modules.get("torch")
+    return torch is not None and isinstance(value, torch.Tensor)
+
+
+def _arg_spec(case_id: str, key: str, arg, arrays: dict) -> dict:
     if isinstance(arg, np.ndarray):
-        key = f"{case_id}/arg{i}"
-        arrays[key] = arg
-        return {"kind": "array", "key": key}
+        if arg.dtype.kind not in "biuf":
+            raise SpecError(f"case {case_id}: argument {key} is an array of dtype {arg.dtype}, which cannot be "
+                            f"shipped without pickle")
+        arrays[f"{case_id}/{key}"] = arg
+        return {"kind": "array", "key": f"{case_id}/{key}"}
+    if _is_tensor(arg):
+        from .kernel import tensor_to_numpy
+
+        arrays[f"{case_id}/{key}"] = tensor_to_numpy(arg)
+        return {"kind": "tensor", "key": f"{case_id}/{key}", "dtype": str(arg.dtype).removeprefix("torch."),
+                "requires_grad": bool(arg.requires_grad)}
     if isinstance(arg, Rng):
         return {"kind": "rng", "seed": arg.seed}
     if isinstance(arg, Config):
         return {"kind": "config", "cls": arg.cls, "fields": arg.fields}
+    if isinstance(arg, Global):
+        return {"kind": "global", "name": arg.name}
     if isinstance(arg, dict):
-        keys = {}
-        for name, value in arg.items():
-            key = f"{case_id}/arg{i}/{name}"
-            arrays[key] = np.asarray(value)
-            keys[name] = key
-        return {"kind": "dict", "keys": keys}
+        if all(isinstance(v, np.ndarray) for v in arg.values()):  # the plain form: a dict of arrays
+            keys = {}
+            for name, value in arg.items():
+                arrays[f"{case_id}/{key}/{name}"] = value
+                keys[name] = f"{case_id}/{key}/{name}"
+            return {"kind": "dict", "keys": keys}
+        return {"kind": "dict", "items": {str(name): _arg_spec(case_id, f"{key}/{name}", value, arrays)
+                                          for name, value in arg.items()}}
+    if isinstance(arg, (list, tuple)):
+        return {"kind": type(arg).__name__,
+                "items": [_arg_spec(case_id, f"{key}.{j}", value, arrays) for j, value in enumerate(arg)]}
     if isinstance(arg, (bool, int, float, str)):
         return {"kind": "value", "value": arg}
-    raise TypeError(f"case {case_id}: argument {i} of type {type(arg).__name__} cannot be shipped")
+    raise SpecError(f"case {case_id}: argument {key} of type {type(arg).__name__} cannot be shipped "
+                    f"(arrays, tensors, numbers, strings, Rng, Config, Global, and dicts/lists of them can)")
 
 
 def manifest_and_arrays(assignment: str, cases: list[Case]) -> tuple[dict, dict]:
@@ -109,10 +153,13 @@ def manifest_and_arrays(assignment: str, cases: list[Case]) -> tuple[dict, dict]
         entry = {"id": case.id, "question": case.question, "call": case.call, "fn": case.fn,
                  "bwd": case.bwd, "patch": list(case.patch),
                  "keep": None if case.keep is None else list(case.keep),
-                 "args": [_arg_spec(case.id, i, a, arrays) for i, a in enumerate(case.args)]}
-        if case.dout is not None:
+                 "budget_s": case.extra.get("budget_s"),  # seconds the call may take (its time is captured)
+                 "args": [_arg_spec(case.id, f"arg{i}", a, arrays) for i, a in enumerate(case.args)]}
+        if case.dout is not None and isinstance(case.dout, np.ndarray):
             arrays[f"{case.id}/dout"] = case.dout
             entry["dout"] = f"{case.id}/dout"
+        elif case.dout is not None:
+            entry["dout"] = _arg_spec(case.id, "dout", case.dout, arrays)
         entries.append(entry)
     return {"assignment": assignment, "cases": entries}, arrays
 

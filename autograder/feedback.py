@@ -1,6 +1,6 @@
 """Per-student feedback pages: scores, what each hidden case exercised and whether it passed (in words),
 and the self-check results. Hidden tests' source is never shown: the page is built from verdict
-messages written by ``autograder.<aN>.cases``, not from the executed notebook (whose tracebacks and
+messages written by the hidden cases of ``solutions/<aN>/spec.py``, not from the executed notebook (whose tracebacks and
 cells would reveal the hidden tests, nbgrader issue #917)."""
 
 from __future__ import annotations

@@ -32,11 +32,11 @@ from .kernel import IN_ENV, OUT_ENV
 from .nbgrader_course import publish, submitted_timestamps
 from .notebooks import KERNELSPEC
 from .paths import REPO
-from .release import ReleasePaths, build_otter_zip, run_nbgrader_generate, tool_env
+from .release import build, build_otter_zip, run_nbgrader_generate, tool_env
 from .report import summary_csv
 from .results import RETRIED, ResultsStore, SubmissionResult, atomic_write_text, grades_csv
 from .sandbox import Limits, read_output_file
-from .scoring import score_capture_dir, zero_results
+from .scoring import grader_errors, score_capture_dir, zero_results
 
 DEVICES = ("cpu", "cuda", "auto")
 FASTPATH = REPO / "autograder" / "fastpath"  # import-time shortcuts for the engines and kernels
@@ -102,20 +102,22 @@ def discover(submissions: Path, assignment: str) -> dict[str, Path]:
 
 def prepare_batch(config: GradeConfig, root: Path) -> Batch:
     """Inputs for the kernels, the nbgrader course template, the otter zip, the main gradebook."""
-    module = assignments.get(config.assignment)
+    a = assignments.get(config.assignment)
     ref = reference.load(config.assignment)
-    cases = module.cases.hidden_cases(ref)
-    paths = ReleasePaths(REPO, config.assignment)
+    cases = a.spec.hidden_cases(ref)
+    tree = build(config.assignment, root / "build")  # the nbgrader tree and otter files, from the two sources
     inputs = root / "inputs"
     write_inputs(inputs, config.assignment, cases, ref)
+    public_tests = a.release_dir / "tests"  # the committed release: what students ran
     manifest = json.loads((inputs / "manifest.json").read_text())
-    manifest["public_tests_dir"] = str(paths.student_dir / "tests")
+    manifest["public_tests_dir"] = str(public_tests)
     (inputs / "manifest.json").write_text(json.dumps(manifest, indent=1))
 
     course = root / "course_template"
     course.mkdir()
-    shutil.copy(paths.nbgrader_dir / "nbgrader_config.py", course / "nbgrader_config.py")
-    shutil.copytree(paths.nbgrader_source.parent, course / "source" / config.assignment)
+    shutil.copy(tree.nbgrader_dir / "nbgrader_config.py", course / "nbgrader_config.py")
+    shutil.copytree(tree.nbgrader_source.parent, course / "source" / config.assignment)
+    shutil.rmtree(tree.nbgrader_dir)  # the source copy (solutions) lives only in course_template now
     sandbox_course = root / "sandbox_course"
     sandbox_course.mkdir()
     if config.backend == "nbgrader":
@@ -125,12 +127,12 @@ def prepare_batch(config: GradeConfig, root: Path) -> Batch:
         # notebook, which holds the solutions: it never enters a submission's working copy.
         shutil.copy(course / "nbgrader_config.py", sandbox_course / "nbgrader_config.py")
         shutil.copy(course / "gradebook.db", sandbox_course / "gradebook.db")
-    otter_zip = paths.otter_zip
-    if config.backend == "otter":  # rebuilt per batch: it embeds the current kernel-side module
-        otter_zip = build_otter_zip(paths, root / "otter-autograder.zip")
-    release = nbformat.read(paths.student_dir / f"{config.assignment}.ipynb", as_version=4)
-    return Batch(config, root, inputs, course, sandbox_course, release, otter_zip, paths.student_dir / "tests",
-                 cases, ref, dict(module.cases.QUESTIONS))
+    otter_zip = root / "otter-autograder.zip"
+    if config.backend == "otter":  # built per batch: it embeds the current kernel-side module
+        build_otter_zip(tree, otter_zip)
+    release = nbformat.read(a.student_notebook, as_version=4)
+    return Batch(config, root, inputs, course, sandbox_course, release, otter_zip, public_tests,
+                 cases, ref, a.questions)
 
 
 def kernel_env(config: GradeConfig, capture_dir: Path, inputs: Path) -> dict:
@@ -138,6 +140,9 @@ def kernel_env(config: GradeConfig, capture_dir: Path, inputs: Path) -> dict:
     nothing else of the grader's environment is passed (``sandbox.sandbox_env`` adds PATH, HOME...)."""
     extra = {IN_ENV: str(inputs), OUT_ENV: str(capture_dir), "RECURRENT_DEVICE": config.device,
              "NVIDIA_TF32_OVERRIDE": "0", "PYTHONHASHSEED": "0", "MPLBACKEND": "Agg",
+             # one BLAS/torch thread per kernel: --jobs N grades N at once, and small matrices lose to
+             # thread start-up (A1's training is 2-5x slower with a thread pool on a busy 2-core machine)
+             "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
              "PYTHONPATH": f"{FASTPATH}:{REPO}"}
     env = extra if config.isolate else tool_env(extra)
     if config.device == "cpu":
@@ -241,6 +246,8 @@ def grade_one(batch: Batch, student: str, notebook: Path | Submission) -> Submis
             if result.status not in ("grader_error", "engine_error"):
                 clean = _safe_captures(workdir, capture, batch.questions)
                 result.questions, result.public = score_capture_dir(clean, batch.questions, batch.cases, batch.ref)
+                if (errors := grader_errors(result.questions)) and result.status == "ok":
+                    result.status, result.reason = "grader_error", errors[0]
                 if result.status != "ok":
                     for q in result.questions:
                         for c in q.cases:

@@ -17,7 +17,6 @@ from pathlib import Path
 
 from .grade import GradeConfig, discover, grade_batch
 from .paths import REPO
-from .release import ReleasePaths
 from .results import SubmissionResult
 from .sandbox import Limits
 
@@ -31,7 +30,7 @@ python3 -m autograder gradescope-run --assignment {assignment} \\
 """
 
 SETUP_SH = """#!/usr/bin/env bash
-# Gradescope image set-up: the grading environment (CPU torch is not needed by assignment {assignment}).
+# Gradescope image set-up: the grading environment of assignment {assignment} (requirements.txt).
 set -euo pipefail
 apt-get update -q && apt-get install -y -q python3 python3-pip
 python3 -m pip install -q -r /autograder/source/requirements.txt
@@ -39,6 +38,7 @@ python3 -m ipykernel install --name python3
 """
 
 REQUIREMENTS = """numpy>=1.24
+matplotlib>=3.7
 nbformat>=5.9
 nbclient>=0.9
 ipykernel>=6.25
@@ -83,24 +83,38 @@ def gradescope_run(assignment: str, submission_dir: Path, results_path: Path, li
     return data
 
 
+def requirements(assignment: str) -> str:
+    """requirements.txt of the zip: the grading stack, plus torch when the assignment imports it."""
+    from . import assignments, notebooks
+
+    text = REQUIREMENTS
+    sources = "\n".join(c.source for c in notebooks.read(assignments.get(assignment).notebook).cells)
+    if "import torch" in sources or "from torch" in sources:
+        text += "torch>=2.1\n"
+    return text
+
+
 def build_zip(assignment: str, target: Path) -> Path:
-    """The Gradescope zip: run_autograder, setup.sh, requirements.txt and the source the pipeline needs."""
-    paths = ReleasePaths(REPO, assignment)
+    """The Gradescope zip, laid out as a course root: run_autograder, setup.sh, requirements.txt, the
+    grader (``autograder/``), the course library (``utils/``), the assignment's two authored files and
+    its student release (tampered cells are restored from it; its tests are the self-checks)."""
+    from . import assignments
+
+    a = assignments.get(assignment)
     files: dict[str, Path] = {}
-    for path in sorted((REPO / "autograder").rglob("*.py")):
-        rel = path.relative_to(REPO)
-        if "__pycache__" not in rel.parts and "examples" not in rel.parts[1:2]:
-            files[str(rel)] = path
-    for path in [paths.nbgrader_source, *paths.nbgrader_source.parent.glob("tests/*.py"),
-                 paths.nbgrader_dir / "nbgrader_config.py", paths.otter_dir / "otter_config.json",
-                 *(paths.otter_dir / "tests").glob("*.py"), *paths.student_dir.glob("tests/*.py"),
-                 REPO / "solutions" / assignment / f"{assignment}.ipynb",
-                 paths.student_dir / f"{assignment}.ipynb"]:  # the release: tampered cells are restored from it
-        files[str(path.relative_to(REPO))] = path
+    for package in ("autograder", "utils"):
+        for path in sorted((REPO / package).rglob("*")):
+            rel = path.relative_to(REPO)
+            if path.is_file() and "__pycache__" not in rel.parts and "build" not in rel.parts[1:2] \
+                    and path.suffix in (".py", ".json", ".txt", ".md"):
+                files[str(rel)] = path
+    for path in [a.notebook, a.spec_path, a.student_notebook, *sorted((a.release_dir / "tests").glob("*.py"))]:
+        files[str(path.relative_to(a.root))] = path
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name, text in [("run_autograder", RUN_AUTOGRADER), ("setup.sh", SETUP_SH), ("requirements.txt", REQUIREMENTS)]:
+        for name, text in [("run_autograder", RUN_AUTOGRADER), ("setup.sh", SETUP_SH),
+                           ("requirements.txt", requirements(assignment))]:
             info = zipfile.ZipInfo(name)
             info.external_attr = 0o755 << 16
             zf.writestr(info, text.format(assignment=assignment))

@@ -10,7 +10,7 @@ Before any engine runs, every cell the instructor owns (nbgrader metadata with `
   is restored from the release, on answer cells too (their source stays the student's).
 
 Each repair is recorded as a note in the student's feedback. Scores never come from cell metadata
-anyway (points are in ``autograder/<aN>/cases.py``), so a repaired notebook is graded like an
+anyway (points are in ``solutions/<aN>/spec.py``), so a repaired notebook is graded like an
 untouched one, and nbgrader never meets a cell it cannot match with its gradebook.
 """
 

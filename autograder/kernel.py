@@ -21,6 +21,7 @@ import io
 import json
 import os
 import struct
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -28,6 +29,54 @@ import numpy as np
 
 IN_ENV, OUT_ENV = "RECURRENT_CAPTURE_IN", "RECURRENT_CAPTURE_OUT"
 SUBSTITUTES = "substitutes.npz"
+
+
+class CaptureError(Exception):
+    """The grader could not capture a value (its own failure, or an instructor's case it cannot ship):
+    reported as a grader error with this message, never as "your code raised"."""
+
+
+def _torch():
+    """torch if the kernel has imported it (a student value can only be a tensor then), else None."""
+    import sys
+
+    return sys.modules.get("torch")
+
+
+def _is_tensor(value) -> bool:
+    torch = _torch()
+    return torch is not None and isinstance(value, torch.Tensor)
+
+
+def _is_module(value) -> bool:
+    torch = _torch()
+    return torch is not None and isinstance(value, torch.nn.Module)
+
+
+def tensor_to_numpy(tensor) -> np.ndarray:
+    """A detached CPU copy of ``tensor`` as a numpy array with the same dtype (bfloat16, which numpy
+    lacks, becomes float32: every bfloat16 value is exactly a float32)."""
+    torch = _torch()
+    value = tensor.detach().cpu()
+    if value.dtype == torch.bfloat16:
+        value = value.to(torch.float32)
+    if value.is_complex() or value.dtype not in _NUMPY_DTYPES(torch):
+        raise CaptureError(f"cannot capture a tensor of dtype {tensor.dtype}")
+    return value.numpy().copy()
+
+
+def _NUMPY_DTYPES(torch):
+    return {torch.float16, torch.float32, torch.float64, torch.int8, torch.int16, torch.int32, torch.int64,
+            torch.uint8, torch.bool}
+
+
+def device() -> str:
+    """The device the grader asked for (``RECURRENT_DEVICE``: cpu, cuda, auto) as a torch device name."""
+    wanted = os.environ.get("RECURRENT_DEVICE", "cpu")
+    if wanted == "auto":
+        torch = _torch() or __import__("torch")
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return wanted
 
 
 class CacheToken:
@@ -47,6 +96,10 @@ def canonical(value, out: list) -> None:
     -0.0 to 0.0), so that a correct implementation that sums in another order still finds its entry."""
     if isinstance(value, CacheToken):
         out.append(b"T" + value.id.encode())
+    elif _is_tensor(value):  # keyed like the array it holds: a detached CPU copy, dtype kept
+        canonical(tensor_to_numpy(value), out)
+    elif _is_module(value):
+        canonical(dict(value.state_dict()), out)
     elif isinstance(value, np.ndarray) or isinstance(value, np.generic):
         array = np.asarray(value)
         header = f"A{array.dtype.str}{array.shape}".encode()
@@ -103,6 +156,10 @@ def decode(blob: bytes):
         if kind == "array":
             array = arrays[node["k"]]
             return array[()] if array.ndim == 0 else np.array(array)
+        if kind == "tensor":
+            import torch
+
+            return torch.tensor(np.array(arrays[node["k"]]), dtype=getattr(torch, node["dtype"]), device=device())
         if kind == "token":
             return CacheToken(node["id"])
         if kind in ("tuple", "list"):
@@ -174,22 +231,42 @@ def _build_arg(spec: dict, arrays, env: dict):
     kind = spec["kind"]
     if kind == "array":
         return np.array(arrays[spec["key"]])  # a private copy: the student may modify it in place
+    if kind == "tensor":  # on the grading device, with the instructor's dtype and requires_grad
+        import torch
+
+        value = torch.tensor(np.array(arrays[spec["key"]]), dtype=getattr(torch, spec["dtype"]), device=device())
+        return value.requires_grad_(True) if spec.get("requires_grad") else value
     if kind == "value":
         return spec["value"]
     if kind == "rng":
         return np.random.default_rng(spec["seed"])
     if kind == "dict":
+        if "items" in spec:
+            return {name: _build_arg(item, arrays, env) for name, item in spec["items"].items()}
         return {name: np.array(arrays[key]) for name, key in spec["keys"].items()}
+    if kind in ("list", "tuple"):
+        items = [_build_arg(item, arrays, env) for item in spec["items"]]
+        return items if kind == "list" else tuple(items)
     if kind == "config":
         return env[spec["cls"]](**spec["fields"])
-    raise ValueError(f"unknown argument kind {kind!r}")
+    if kind == "global":  # a value the notebook defined (e.g. its corpus)
+        return env.get(spec["name"])
+    raise CaptureError(f"unknown argument kind {kind!r}")
 
 
 def flatten(value, prefix: str, out: dict) -> None:
     """Store ``value`` as plain arrays under ``prefix`` (tuples/lists by index, dicts by key).
 
     A list or tuple of plain numbers (e.g. a list of losses) becomes one array.
+    Torch tensors (any dtype, requires_grad, any device) are stored as detached CPU copies with their
+    dtype kept, an ``nn.Module`` as its state dict. Anything else that is not numeric is recorded by
+    its type name, so that the verdict can say what came back instead of an array.
     """
+    if _is_module(value):
+        value = dict(value.state_dict())
+    if _is_tensor(value):
+        out[prefix] = tensor_to_numpy(value)
+        return
     if isinstance(value, dict):
         for key, item in value.items():
             flatten(item, f"{prefix}.{key}", out)
@@ -200,7 +277,7 @@ def flatten(value, prefix: str, out: dict) -> None:
         return
     try:
         array = np.asarray(value)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, RuntimeError):
         array = None
     if array is not None and array.dtype.kind in "biuf":
         out[prefix] = np.array(array)
@@ -208,24 +285,53 @@ def flatten(value, prefix: str, out: dict) -> None:
         out[prefix + ".type"] = np.array(type(value).__name__)
 
 
+def _student_error(exc: BaseException) -> dict:
+    return {"error": np.array(f"{type(exc).__name__}: {str(exc)[:300]}")}
+
+
 def run_case(case: dict, arrays, env: dict, reference) -> dict:
-    """Call the student's code for one case; return flat outputs (or an ``error`` entry)."""
+    """Call the student's code for one case; return flat outputs (or an ``error`` entry if the student's
+    code raised). A value the grader cannot capture raises ``CaptureError`` (a grader error)."""
     out: dict = {}
+    if case["call"] == "global":  # a value the notebook computed (e.g. a model it trained): no call
+        if case["fn"] not in env:
+            return {"error": np.array(f"NameError: {case['fn']} is not defined")}
+        flatten(env[case["fn"]], "out", out)
+        return out
     with _patched(env, case["patch"], reference):
         fn = env.get(case["fn"])
         if not callable(fn):
             return {"error": np.array(f"NameError: function {case['fn']} is not defined")}
         args = [_build_arg(spec, arrays, env) for spec in case["args"]]
+        try:
+            if case["call"] == "fwd_bwd":
+                forward_out, cache = fn(*args)
+                dout = _build_arg(case["dout"], arrays, env) if isinstance(case["dout"], dict) \
+                    else np.array(arrays[case["dout"]])
+                start = time.perf_counter()
+                grads = env[case["bwd"]](dout, cache)
+                seconds = time.perf_counter() - start  # the backward alone (a per-call budget may apply)
+            else:
+                start = time.perf_counter()
+                result = fn(*args)
+                seconds = time.perf_counter() - start
+                if case["keep"] is not None:  # e.g. only next_h of (next_h, cache)
+                    result = tuple(result[i] for i in case["keep"])
+                    result = result[0] if len(result) == 1 else result
+        except Exception as exc:  # the student's exception is an outcome, not a crash
+            return _student_error(exc)
+    if case.get("budget_s") is not None:
+        out["seconds"] = np.array(seconds)
+    try:
         if case["call"] == "fwd_bwd":
-            forward_out, cache = fn(*args)
             flatten(forward_out, "out", out)
-            flatten(env[case["bwd"]](np.array(arrays[case["dout"]]), cache), "grad", out)
+            flatten(grads, "grad", out)
         else:
-            result = fn(*args)
-            if case["keep"] is not None:  # e.g. only next_h of (next_h, cache)
-                result = tuple(result[i] for i in case["keep"])
-                result = result[0] if len(result) == 1 else result
             flatten(result, "out", out)
+    except CaptureError:
+        raise
+    except Exception as exc:  # e.g. a tensor on a device that cannot be read back
+        raise CaptureError(f"could not capture the output of {case['fn']}: {type(exc).__name__}: {exc}") from exc
     return out
 
 
@@ -261,8 +367,10 @@ def capture(question: str, env: dict) -> None:
             if case["patch"] and substitutes is None:
                 substitutes = Substitutes(Path(in_dir) / SUBSTITUTES)
             outputs = run_case(case, arrays, env, substitutes)
-        except Exception as exc:  # the student's exception is an outcome, not a crash
-            outputs = {"error": np.array(f"{type(exc).__name__}: {str(exc)[:300]}")}
+        except CaptureError as exc:  # the grader's failure: an instructor message, retried by the next run
+            outputs = {"grader_error": np.array(f"case {case['id']}: {str(exc)[:300]}")}
+        except Exception as exc:  # raised while building the student's inputs or calling their code
+            outputs = _student_error(exc)
         for name, value in outputs.items():
             results[f"{case['id']}/{name}"] = value
     public_dir = manifest.get("public_tests_dir")

@@ -51,25 +51,27 @@ def hidden_regions(nb) -> list[str]:
     return [m.group(1) for cell in nb.cells for m in HIDDEN_RE.finditer(cell.source)]
 
 
+STUB_RE = re.compile(r"^([ \t]*)# YOUR CODE HERE\n\1raise NotImplementedError\(\)\n", re.M)
+
+
 def fill_solutions(student_nb, source_nb):
     """The student notebook with each ``raise NotImplementedError()`` stub replaced by the source's solution.
 
     Used to build example submissions: the result looks exactly like a student's completed notebook.
+    Stubs may sit at any indentation (nbgrader indents them like the ``### BEGIN SOLUTION`` marker,
+    e.g. inside a method of an ``nn.Module``); each solution line keeps its own indentation.
     """
     nb = copy.deepcopy(student_nb)
     by_id = {grade_id(c): c for c in source_nb.cells if grade_id(c)}
-    stub = "# YOUR CODE HERE\n    raise NotImplementedError()\n"
     for cell in nb.cells:
         source = by_id.get(grade_id(cell))
         if source is None or "YOUR CODE HERE" not in cell.source:
             continue
         answers = [m.group(1) for m in SOLUTION_RE.finditer(source.source)]
-        parts = cell.source.split(stub)
-        if len(parts) != len(answers) + 1:
-            raise ValueError(f"cell {grade_id(cell)}: {len(parts) - 1} stubs for {len(answers)} solutions")
-        text = parts[0]
-        for answer, rest in zip(answers, parts[1:]):
-            # the stub sits after the marker's indentation; the answer's first line carries its own
-            text += answer.lstrip(" ").rstrip(" ") + rest
-        cell.source = text
+        stubs = list(STUB_RE.finditer(cell.source))
+        if len(stubs) != len(answers):
+            raise ValueError(f"cell {grade_id(cell)}: {len(stubs)} stubs for {len(answers)} solutions")
+        answers = iter(answers)
+        # the region ends with the END marker's indentation, which the stub's line start replaces
+        cell.source = STUB_RE.sub(lambda m: next(answers).rstrip(" \t"), cell.source)
     return nb

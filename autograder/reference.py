@@ -16,7 +16,6 @@ from pathlib import Path
 import nbformat
 import numpy as np
 
-from .paths import solution_notebook
 
 LIBRARY_SUFFIXES = ("-solution", "-given")
 
@@ -44,7 +43,17 @@ def load_module(path: Path) -> types.ModuleType:
     return module
 
 
-@lru_cache(maxsize=None)
 def load(assignment: str) -> types.ModuleType:
-    """The reference namespace of ``assignment`` (cached; do not mutate it)."""
-    return load_module(solution_notebook(assignment))
+    """The reference namespace of ``assignment`` (cached until its notebook changes; do not mutate it)."""
+    from .assignments import get
+
+    path = get(assignment).notebook
+    return _load(str(path), path.stat().st_mtime_ns)
+
+
+@lru_cache(maxsize=None)
+def _load(path: str, stamp: int) -> types.ModuleType:
+    return load_module(Path(path))
+
+
+load.cache_clear = _load.cache_clear

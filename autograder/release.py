@@ -1,11 +1,11 @@
-"""``python -m autograder release aN``: from the single source in solutions/aN/, generate
+"""``python -m autograder release aN``: from the two authored files in solutions/aN/ (the notebook and
+``spec.py``), after a pre-flight check of one against the other (``autograder.preflight``), generate
 
 * the student notebook ``assignments/aN/aN.ipynb`` and its self-check tests ``assignments/aN/tests/qN.py``
-  (committed: students and Binder users open them directly);
-* the nbgrader course tree ``autograder/build/aN/nbgrader/`` (source notebook with the hidden-test
-  capture cells, ``nbgrader_config.py``; ``release/`` is rebuilt by ``nbgrader generate_assignment``);
-* the otter artefacts ``autograder/build/aN/otter/`` (hidden capture tests, ``otter_config.json``, and the
-  ``autograder.zip`` that ``otter run`` and Gradescope use; the zip is not committed).
+  (committed: students and Binder users open them directly; a test checks them for drift);
+* on demand (``build``), never committed: the nbgrader course tree (source notebook with the hidden-test
+  capture cells, ``nbgrader_config.py``) and the otter files (hidden capture tests, ``otter_config.json``,
+  ``autograder.zip``). The grader builds them per batch in its temporary folder.
 
 The student notebook *is* nbgrader's release of the source (nbgrader strips solutions and hidden tests and
 adds the checksums that ``nbgrader autograde`` needs), normalised; otter's self-checks are the public test
@@ -27,7 +27,6 @@ from pathlib import Path
 import nbformat
 
 from . import assignments, notebooks, reference
-from .examples import build_examples
 from .paths import REPO
 
 HIDDEN_CELL = '''# The hidden tests of {q} run here when your notebook is graded; leave this cell as it is.
@@ -57,8 +56,33 @@ OTTER_CONFIG = {"lang": "python", "show_stdout": False, "show_hidden": False, "p
 
 
 @dataclass
+class Build:
+    """The generated instructor artefacts of one assignment under ``root`` (a temporary folder, or
+    ``autograder/build/<aN>/`` when asked for): never committed, rebuilt from the two authored files."""
+
+    root: Path
+    assignment: str
+
+    @property
+    def nbgrader_dir(self) -> Path:
+        return self.root / "nbgrader"
+
+    @property
+    def nbgrader_source(self) -> Path:
+        return self.nbgrader_dir / "source" / self.assignment / f"{self.assignment}.ipynb"
+
+    @property
+    def otter_dir(self) -> Path:
+        return self.root / "otter"
+
+    @property
+    def otter_zip(self) -> Path:
+        return self.otter_dir / "autograder.zip"
+
+
+@dataclass
 class ReleasePaths:
-    """Where one assignment's generated files go, under ``root`` (the repository, or a scratch copy)."""
+    """The committed student release of one assignment under ``root`` (the course root, or a scratch copy)."""
 
     root: Path
     assignment: str
@@ -71,34 +95,9 @@ class ReleasePaths:
     def student_notebook(self) -> Path:
         return self.student_dir / f"{self.assignment}.ipynb"
 
-    @property
-    def nbgrader_dir(self) -> Path:
-        return self.root / "autograder" / "build" / self.assignment / "nbgrader"
-
-    @property
-    def nbgrader_source(self) -> Path:
-        return self.nbgrader_dir / "source" / self.assignment / f"{self.assignment}.ipynb"
-
-    @property
-    def otter_dir(self) -> Path:
-        return self.root / "autograder" / "build" / self.assignment / "otter"
-
-    @property
-    def examples_dir(self) -> Path:
-        return self.root / "autograder" / "examples" / self.assignment / "submissions"
-
-    @property
-    def otter_zip(self) -> Path:
-        return self.otter_dir / "autograder.zip"
-
     def committed(self) -> list[Path]:
-        """Every generated text file that is committed (the drift test compares these)."""
-        files = [self.student_notebook, self.nbgrader_source, self.nbgrader_dir / "nbgrader_config.py",
-                 self.otter_dir / "otter_config.json"]
-        files += sorted(self.student_dir.glob("tests/*.py")) + sorted(self.nbgrader_source.parent.glob("tests/*.py"))
-        files += sorted((self.otter_dir / "tests").glob("*.py"))
-        files += sorted(self.examples_dir.glob("*.ipynb"))
-        return files
+        """Every generated file that is committed (the drift test compares these)."""
+        return [self.student_notebook, *sorted(self.student_dir.glob("tests/*.py"))]
 
 
 def nbgrader_source(solution_nb, points: dict[str, float]):
@@ -144,15 +143,15 @@ def student_notebook(released_nb):
     return notebooks.normalise(released_nb)
 
 
-def build_otter_zip(paths: ReleasePaths, target: Path | None = None) -> Path:
+def build_otter_zip(build: Build, target: Path | None = None) -> Path:
     """``otter generate`` over the hidden capture tests, shipping the kernel-side capture module
     (``autograder/kernel.py`` and what it imports) as support files at the submission's root."""
     with tempfile.TemporaryDirectory() as tmp:
         stage = Path(tmp)
-        shutil.copytree(paths.otter_dir / "tests", stage / "tests")
-        shutil.copy(paths.otter_dir / "otter_config.json", stage / "otter_config.json")
+        shutil.copytree(build.otter_dir / "tests", stage / "tests")
+        shutil.copy(build.otter_dir / "otter_config.json", stage / "otter_config.json")
         support = []
-        for name in ("__init__.py", "kernel.py", "reference.py", "paths.py"):
+        for name in KERNEL_SIDE:
             (stage / "autograder").mkdir(exist_ok=True)
             shutil.copy(REPO / "autograder" / name, stage / "autograder" / name)
             support.append(f"autograder/{name}")
@@ -161,57 +160,80 @@ def build_otter_zip(paths: ReleasePaths, target: Path | None = None) -> Path:
         proc = subprocess.run(cmd, cwd=stage, capture_output=True, text=True, env=tool_env())
         if proc.returncode != 0:
             raise RuntimeError(f"otter generate failed:\n{proc.stdout}\n{proc.stderr}")
-        target = Path(target or paths.otter_zip)
+        target = Path(target or build.otter_zip)
+        target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(stage / "autograder.zip", target)
     return target
 
 
-def release(assignment: str, root: Path = REPO, build_zip: bool = True) -> ReleasePaths:
-    """Generate every artefact of ``assignment`` under ``root``; return where they are."""
-    module = assignments.get(assignment)
-    paths = ReleasePaths(Path(root), assignment)
+# The grading code that runs inside the student's kernel (it decides nothing): shipped to otter and
+# exposed to the sandbox. ``checks`` runs the self-checks.
+KERNEL_SIDE = ("__init__.py", "kernel.py", "checks.py", "reference.py", "paths.py")
+
+
+def public_tests(assignment: str) -> dict[str, str]:
+    """``{question: text of tests/<question>.py}``, expected values computed by the reference."""
+    from .public import render
+
+    a = assignments.get(assignment)
     ref = reference.load(assignment)
-    solution_nb = notebooks.read(REPO / "solutions" / assignment / f"{assignment}.ipynb")
-    points = module.cases.QUESTIONS
+    return {q: render(assignment, q, a.spec, ref) for q in a.spec.PUBLIC}
 
-    # Public self-check tests (student side), rendered with the reference's expected values.
-    public = {q: module.public.render(q, ref) for q in module.public.TEMPLATES}
 
-    # nbgrader course tree: config + source (solution notebook + hidden capture cells + public tests).
-    paths.nbgrader_dir.mkdir(parents=True, exist_ok=True)
-    shutil.copy(REPO / "autograder" / "nbgrader_config.py", paths.nbgrader_dir / "nbgrader_config.py")
-    source_dir = paths.nbgrader_source.parent
-    if source_dir.exists():
-        shutil.rmtree(source_dir)
-    notebooks.write(nbgrader_source(solution_nb, points), paths.nbgrader_source)
+def build(assignment: str, target: Path, public: dict[str, str] | None = None, zip: bool = False) -> Build:
+    """Generate the nbgrader course tree and the otter files of ``assignment`` into ``target``."""
+    a = assignments.get(assignment)
+    out = Build(Path(target), assignment)
+    public = public_tests(assignment) if public is None else public
+    if out.root.exists():
+        shutil.rmtree(out.root)
+    out.nbgrader_dir.mkdir(parents=True)
+    shutil.copy(REPO / "autograder" / "nbgrader_config.py", out.nbgrader_dir / "nbgrader_config.py")
+    notebooks.write(nbgrader_source(notebooks.read(a.notebook), a.questions), out.nbgrader_source)
     for q, text in public.items():
-        _write(source_dir / "tests" / f"{q}.py", text)
+        _write(out.nbgrader_source.parent / "tests" / f"{q}.py", text)
+    for q, pts in a.questions.items():
+        _write(out.otter_dir / "tests" / f"{q}.py", OTTER_HIDDEN_TEST.format(q=q, points=pts))
+    _write(out.otter_dir / "otter_config.json", json.dumps(OTTER_CONFIG, indent=2) + "\n")
+    if zip:
+        build_otter_zip(out)
+    return out
 
-    # nbgrader's release (throwaway gradebook) -> the committed student notebook and tests.
-    with tempfile.TemporaryDirectory() as tmp:
-        released = run_nbgrader_generate(paths.nbgrader_dir, assignment, f"sqlite:///{tmp}/gradebook.db")
+
+def release(assignment: str, root: Path | None = None, build_dir: Path | None = None) -> ReleasePaths:
+    """Check the spec against the notebook (``preflight``), then write the student release of
+    ``assignment`` to ``<root>/assignments/<aN>/`` (default: its course root). Everything is generated
+    in a temporary folder and swapped in at the end: a failed release leaves the old one as it was.
+    ``build_dir`` keeps the nbgrader/otter tree there (by default it is thrown away)."""
+    from .preflight import preflight
+
+    a = assignments.get(assignment)
+    paths = ReleasePaths(Path(root) if root is not None else a.root, assignment)
+    preflight(assignment)
+    public = public_tests(assignment)
+    with tempfile.TemporaryDirectory(prefix=f"release-{assignment}-") as tmp:
+        tree = build(assignment, Path(tmp) / "build", public)
+        released = run_nbgrader_generate(tree.nbgrader_dir, assignment, f"sqlite:///{tmp}/gradebook.db")
         student = student_notebook(notebooks.read(released))
-    if paths.student_dir.exists():
-        shutil.rmtree(paths.student_dir)
-    notebooks.write(student, paths.student_notebook)
-    for q, text in public.items():
-        _write(paths.student_dir / "tests" / f"{q}.py", text)
-
-    # otter: hidden capture tests + config (+ the zip).
-    tests_dir = paths.otter_dir / "tests"
-    if tests_dir.exists():
-        shutil.rmtree(tests_dir)
-    for q, pts in points.items():
-        _write(tests_dir / f"{q}.py", OTTER_HIDDEN_TEST.format(q=q, points=pts))
-    _write(paths.otter_dir / "otter_config.json", json.dumps(OTTER_CONFIG, indent=2) + "\n")
-    if build_zip:
-        build_otter_zip(paths)
-
-    # Example submissions (fixtures of the grading tests).
-    if paths.examples_dir.exists():
-        shutil.rmtree(paths.examples_dir)
-    build_examples(assignment, paths.student_notebook, REPO / "solutions" / assignment / f"{assignment}.ipynb",
-                   paths.examples_dir)
+        stage = ReleasePaths(Path(tmp) / "stage", assignment)
+        notebooks.write(student, stage.student_notebook)
+        for q, text in public.items():
+            _write(stage.student_dir / "tests" / f"{q}.py", text)
+        if build_dir is not None:
+            if Path(build_dir).exists():
+                shutil.rmtree(build_dir)
+            shutil.copytree(tree.root, build_dir, ignore=shutil.ignore_patterns("release", "gradebook.db"))
+        # the swap: the old release is moved aside, the new one moved in, the old one removed
+        paths.student_dir.parent.mkdir(parents=True, exist_ok=True)
+        old = Path(tmp) / "old"
+        if paths.student_dir.exists():
+            os.replace(paths.student_dir, old)
+        try:
+            shutil.move(str(stage.student_dir), str(paths.student_dir))
+        except BaseException:
+            if old.exists() and not paths.student_dir.exists():
+                os.replace(old, paths.student_dir)
+            raise
     return paths
 
 

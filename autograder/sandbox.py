@@ -169,7 +169,7 @@ def default_expose() -> list[Path]:
     course library, and the kernel-side capture code (which decides nothing)."""
     python_home = Path(sys.base_prefix).resolve()
     paths = [Path(sys.prefix), python_home, REPO / "utils"]
-    paths += [REPO / "autograder" / name for name in ("__init__.py", "kernel.py", "reference.py", "paths.py")]
+    paths += [REPO / "autograder" / name for name in ("__init__.py", "kernel.py", "checks.py", "reference.py", "paths.py")]
     return list(dict.fromkeys(p for p in paths if p.exists()))
 
 

@@ -14,6 +14,14 @@ from .cases import Case, read_outputs
 from .results import CaseResult, PublicResult, QuestionResult
 
 
+GRADER_ERROR = "grader error, not your fault"
+
+
+def grader_errors(results) -> list[str]:
+    """The messages of cases the grader could not capture (the submission's status becomes grader_error)."""
+    return [c.message for q in results for c in q.cases if c.message.startswith(GRADER_ERROR)]
+
+
 def score_question(question: str, max_score: float, cases: list[Case], captured: dict | None, ref) -> QuestionResult:
     """Score one question from its captured outputs (``None``: the capture never ran)."""
     result = QuestionResult(question, 0.0, max_score)
@@ -24,6 +32,9 @@ def score_question(question: str, max_score: float, cases: list[Case], captured:
             passed, message = False, str(captured["__file__"]["error"])
         elif case.id not in captured:
             passed, message = False, "no output was captured for this case"
+        elif "grader_error" in captured[case.id]:  # the grader's own failure, not the student's
+            passed = False
+            message = f"{GRADER_ERROR}: {captured[case.id]['grader_error']} (instructor: fix the case or the capture)"
         else:
             try:
                 outcome = case.check(case, captured[case.id], ref)

@@ -24,8 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .cases import Case, Config, Rng
-from .kernel import SUBSTITUTES, CacheToken, call_key, crypt, entry_id
+from .cases import Case, Config, Global, Rng
+from .kernel import SUBSTITUTES, CacheToken, _is_tensor, call_key, crypt, entry_id, tensor_to_numpy
 
 
 def encode(value) -> bytes:
@@ -35,6 +35,10 @@ def encode(value) -> bytes:
     def walk(node):
         if isinstance(node, CacheToken):
             return {"t": "token", "id": node.id}
+        if _is_tensor(node):  # served back as a tensor on the kernel's device, same dtype
+            key = f"a{len(arrays)}"
+            arrays[key] = tensor_to_numpy(node)
+            return {"t": "tensor", "k": key, "dtype": str(node.dtype).removeprefix("torch.")}
         if isinstance(node, (np.ndarray, np.generic)):
             key = f"a{len(arrays)}"
             arrays[key] = np.asarray(node)
@@ -117,6 +121,12 @@ def _recording(ref, names, table: dict, caches: dict):
 
 
 def _arg(value, ref):
+    """A case argument as the kernel builds it (same dtypes: the substitute keys depend on them)."""
+    if isinstance(value, Global):
+        value = getattr(ref, value.name)
+        return value.copy() if hasattr(value, "copy") else value
+    if _is_tensor(value):
+        return value.detach().clone().requires_grad_(value.requires_grad)
     if isinstance(value, Rng):
         return np.random.default_rng(value.seed)
     if isinstance(value, Config):
@@ -124,7 +134,9 @@ def _arg(value, ref):
     if isinstance(value, np.ndarray):
         return value.copy()
     if isinstance(value, dict):
-        return {k: np.array(v) for k, v in value.items()}
+        return {k: _arg(v, ref) if not isinstance(v, np.ndarray) else np.array(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_arg(v, ref) for v in value)
     return value
 
 

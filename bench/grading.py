@@ -2,7 +2,7 @@
 
     python -m bench.grading [--backends nbgrader otter] [--jobs 1] [--device cpu] [--write bench/grading.md]
 
-Grades ``autograder/examples/a1/submissions`` once per backend (fresh output folder each time) and
+Grades the example submissions (generated into a temporary folder) once per backend (fresh output folder each time) and
 prints a Markdown report: batch wall time, mean/median/max seconds per submission (as measured by
 ``grade_one``: working copy, engine run with its fresh kernel, verdicts), and whether the backends gave
 identical scores.
@@ -22,7 +22,6 @@ from pathlib import Path
 
 from autograder.grade import DEVICES, GradeConfig, grade_batch
 from autograder.engines import BACKENDS
-from autograder.paths import EXAMPLES
 
 
 @dataclass
@@ -33,10 +32,10 @@ class BackendRun:
     scores: dict
 
 
-def run(backend: str, jobs: int, device: str, submissions: Path) -> BackendRun:
+def run(backend: str, jobs: int, device: str, submissions: Path, assignment: str = "a1") -> BackendRun:
     with tempfile.TemporaryDirectory(prefix=f"bench-{backend}-") as out:
         start = time.monotonic()
-        results = grade_batch(GradeConfig("a1", submissions, Path(out), backend, device, jobs),
+        results = grade_batch(GradeConfig(assignment, submissions, Path(out), backend, device, jobs),
                               progress=lambda msg: None)
         batch_s = time.monotonic() - start
     bad = [r.student for r in results if r.status != "ok"]
@@ -45,9 +44,9 @@ def run(backend: str, jobs: int, device: str, submissions: Path) -> BackendRun:
     return BackendRun(backend, batch_s, [r.seconds for r in results], {r.student: r.scores() for r in results})
 
 
-def report(runs: list[BackendRun], jobs: int, device: str, n: int) -> str:
+def report(runs: list[BackendRun], jobs: int, device: str, n: int, assignment: str = "a1") -> str:
     lines = [
-        "# Grading benchmark (assignment 1, example submissions)",
+        f"# Grading benchmark ({assignment}, example submissions)",
         "",
         f"{n} submissions, `--jobs {jobs}`, `--device {device}`, {os.cpu_count()} CPU cores, "
         f"Python {platform.python_version()}, {platform.machine()}. Produced by `python -m bench.grading`.",
@@ -76,13 +75,22 @@ def main(argv: list[str] | None = None) -> int:
                         help="backends to time (default: both)")
     parser.add_argument("--jobs", type=int, default=1, help="submissions graded in parallel (default: 1)")
     parser.add_argument("--device", choices=DEVICES, default="cpu", help="grading device (default: cpu)")
-    parser.add_argument("--submissions", type=Path, default=EXAMPLES / "a1" / "submissions",
-                        help="folder of notebooks to grade (default: the example submissions)")
+    parser.add_argument("--assignment", default="a1", help="which assignment (default: a1)")
+    parser.add_argument("--submissions", type=Path, default=None,
+                        help="folder of notebooks to grade (default: the assignment's example submissions, "
+                             "generated into a temporary folder)")
     parser.add_argument("--write", type=Path, default=None, help="also write the report to this file")
     args = parser.parse_args(argv)
-    n = len(list(args.submissions.glob("*.ipynb")))
-    runs = [run(b, args.jobs, args.device, args.submissions) for b in args.backends]
-    text = report(runs, args.jobs, args.device, n)
+    with tempfile.TemporaryDirectory(prefix="bench-examples-") as tmp:
+        submissions = args.submissions
+        if submissions is None:
+            from autograder.examples import build_examples
+
+            submissions = Path(tmp)
+            build_examples(args.assignment, submissions)
+        n = len(list(submissions.glob("*.ipynb")))
+        runs = [run(b, args.jobs, args.device, submissions, args.assignment) for b in args.backends]
+    text = report(runs, args.jobs, args.device, n, args.assignment)
     print(text)
     if args.write:
         args.write.write_text(text)

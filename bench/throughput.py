@@ -32,14 +32,17 @@ import nbformat
 
 from autograder.grade import GradeConfig, grade_batch, kernel_env, prepare_batch
 from autograder.kernel import IN_ENV, OUT_ENV
-from autograder.paths import EXAMPLES, REPO
+from autograder.paths import REPO
 from autograder.sandbox import Limits, default_expose, prepare_workdir, run_sandboxed
 
 
 def generate(folder: Path, n: int) -> list[str]:
     """``n`` submissions made from the examples in turn; returns the student ids."""
-    examples = sorted((EXAMPLES / "a1" / "submissions").glob("*.ipynb"))
+    from autograder.examples import build_examples
+
     folder.mkdir(parents=True, exist_ok=True)
+    source_dir = folder.parent / f"{folder.name}-examples"
+    examples = sorted(build_examples("a1", source_dir))
     students = []
     for i in range(n):
         source = examples[i % len(examples)]

@@ -5,7 +5,7 @@ asserts the score and status it must get. Attacks that try to *reach* something 
 write outside the working copy, open a connection) are wired so that success is visible in the score:
 if the attempt works, the cell breaks ``train_char_lm`` just before q7's hidden test, costing 3 points.
 So "19/19" proves the attempt failed, and a wrong answer dressed up by a cheat must keep its lost points.
-After the batch, the instructor files (solutions/, autograder/a1/, autograder/build/a1/, the batch's
+After the batch, the instructor files (solutions/, the student release assignments/a1/, the batch's
 gradebook and results) are byte-identical and no process started by a notebook survives.
 """
 
@@ -24,29 +24,42 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder.a1.cases import QUESTIONS
+from autograder import assignments
+from autograder.examples import build_examples
 from autograder.grade import GradeConfig, grade_batch
-from autograder.paths import EXAMPLES, REPO
+from autograder.paths import REPO
 from autograder.sandbox import Limits, _real_root
 
-pytestmark = pytest.mark.notebook
+pytestmark = [pytest.mark.notebook, pytest.mark.engine, pytest.mark.stress]
 
-SUBMISSIONS = EXAMPLES / "a1" / "submissions"
+QUESTIONS = assignments.get("a1").questions
+_BUILT: list[Path] = []
+
+
+def _submissions() -> Path:
+    """A1's example submissions, generated once (into a temporary folder) when first needed."""
+    if not _BUILT:
+        import tempfile
+
+        folder = Path(tempfile.mkdtemp(prefix="a1-examples-"))
+        build_examples("a1", folder)
+        _BUILT.append(folder)
+    return _BUILT[0]
+
 TOKEN = f"recurrent-adv-{uuid.uuid4().hex[:12]}"  # marks files and processes an attack leaves behind
 FULL = sum(QUESTIONS.values())
 SABOTAGE = "\n    globals()['train_char_lm'] = None  # the attempt worked: lose q7\n"
 WALL_S = 60.0  # per-submission limit of this batch; a correct submission takes ~10 s here
-INSTRUCTOR = [REPO / "solutions", REPO / "autograder" / "a1", REPO / "autograder" / "build" / "a1"]
+INSTRUCTOR = [REPO / "solutions", REPO / "assignments" / "a1"]
 ISOLATED = _real_root()  # the CI and the course machines; without root only limits are checked
 
-STEAL_PATHS = [REPO / "solutions" / "a1" / "a1.ipynb", REPO / "autograder" / "a1" / "cases.py",
-               REPO / "autograder" / "build" / "a1" / "nbgrader" / "source" / "a1" / "a1.ipynb",
-               REPO / "autograder" / "build" / "a1" / "nbgrader" / "gradebook.db", Path("/root/.bash_history"),
+STEAL_PATHS = [REPO / "solutions" / "a1" / "a1.ipynb", REPO / "solutions" / "a1" / "spec.py",
+               Path("/root/.bash_history"),
                Path("/etc/shadow")]
 
 
 def _nb(name: str = "reference"):
-    return nbformat.read(SUBMISSIONS / f"{name}.ipynb", as_version=4)
+    return nbformat.read(_submissions() / f"{name}.ipynb", as_version=4)
 
 
 def _index(nb, grade_id: str) -> int:
@@ -436,7 +449,7 @@ def test_cell_rule_is_the_same_under_otter(tmp_path):
 def test_reference_gets_full_marks_on_cuda(tmp_path):
     subs = tmp_path / "subs"
     subs.mkdir()
-    shutil.copy(SUBMISSIONS / "reference.ipynb", subs / "reference.ipynb")
+    shutil.copy(_submissions() / "reference.ipynb", subs / "reference.ipynb")
     config = GradeConfig("a1", subs, tmp_path / "out", "nbgrader", "cuda", jobs=1, limits=Limits(wall_s=WALL_S * 2))
     (result,) = grade_batch(config, progress=lambda msg: None)
     assert result.status == "ok" and result.score == FULL, result.reason

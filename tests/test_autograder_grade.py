@@ -1,8 +1,10 @@
-"""End to end: the example submissions graded by both engines (nbgrader autograde, otter run).
+"""End to end, for every assignment in the registry: its example submissions graded by both engines
+(nbgrader autograde, otter run).
 
-Specification (autograder/examples/a1/mistakes.py): the reference scores full marks, the blank release
-scores 0, and each one-mistake submission scores below the maximum in the question it breaks and full
-marks in every other question; both backends give identical scores. Slow (a fresh kernel per notebook).
+Specification (``MISTAKES`` of ``solutions/<aN>/spec.py``): the reference scores full marks, the blank
+release scores 0, and each one-mistake submission scores below the maximum in the question it breaks
+and full marks in every other question; both backends give identical scores. Slow (a fresh kernel per
+notebook).
 """
 
 import csv
@@ -14,26 +16,26 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder.a1.cases import QUESTIONS
-from autograder.examples import mistakes
+from autograder import assignments
 from autograder.grade import GradeConfig, grade_batch
-from autograder.paths import EXAMPLES
 from autograder.sandbox import Limits
+from conftest import ASSIGNMENT_NAMES
 
-pytestmark = pytest.mark.notebook  # every test here executes notebooks in fresh kernels
+pytestmark = [pytest.mark.notebook, pytest.mark.engine]  # every test here runs engines and kernels
 
-SUBMISSIONS = EXAMPLES / "a1" / "submissions"
-MISTAKES = mistakes("a1")
+QUESTIONS = assignments.get("a1").questions
+MISTAKES = assignments.get("a1").mistakes
 
 
-def expected_ok(student: str, scores: dict[str, float]) -> None:
+def expected_ok(student: str, scores: dict[str, float], name: str = "a1") -> None:
+    a = assignments.get(name)
     if student == "reference":
-        assert scores == QUESTIONS
+        assert scores == a.questions
     elif student == "blank":
         assert all(v == 0 for v in scores.values()), scores
     else:
-        broken = MISTAKES[student][0]
-        for q, maximum in QUESTIONS.items():
+        broken = a.mistakes[student].question
+        for q, maximum in a.questions.items():
             if q == broken:
                 assert scores[q] < maximum, f"{student} should lose points in {q}"
             else:
@@ -41,32 +43,54 @@ def expected_ok(student: str, scores: dict[str, float]) -> None:
 
 
 @pytest.fixture(scope="module")
-def graded_all(tmp_path_factory) -> dict:
-    """Both backends over all example submissions: {backend: (out folder, {student: result})}."""
+def graded_all(tmp_path_factory, examples) -> dict:
+    """Both backends over every assignment's example submissions: {(name, backend): (out, {student: result})}."""
     runs = {}
-    for backend in ("nbgrader", "otter"):
-        out = tmp_path_factory.mktemp(f"graded-{backend}")
-        config = GradeConfig("a1", SUBMISSIONS, out, backend, "cpu", jobs=2, limits=Limits(wall_s=300))
-        runs[backend] = (out, {r.student: r for r in grade_batch(config, progress=lambda msg: None)})
+    for name in ASSIGNMENT_NAMES:
+        for backend in ("nbgrader", "otter"):
+            out = tmp_path_factory.mktemp(f"graded-{name}-{backend}")
+            config = GradeConfig(name, examples(name), out, backend, "cpu", jobs=2, limits=Limits(wall_s=300))
+            runs[name, backend] = (out, {r.student: r for r in grade_batch(config, progress=lambda msg: None)})
     return runs
 
 
 @pytest.fixture(params=["nbgrader", "otter"])
 def graded(request, graded_all):
-    return (request.param, *graded_all[request.param])
+    """A1 under one backend: (backend, out folder, results)."""
+    return (request.param, *graded_all["a1", request.param])
 
 
-def test_examples_score_as_specified(graded):
-    backend, _, results = graded
-    assert set(results) == {"reference", "blank", *MISTAKES} and len(MISTAKES) >= 8
+@pytest.mark.parametrize("backend", ["nbgrader", "otter"])
+@pytest.mark.parametrize("name", ASSIGNMENT_NAMES)
+def test_examples_score_as_specified(name, backend, graded_all):
+    _, results = graded_all[name, backend]
+    mistakes = assignments.get(name).mistakes
+    assert set(results) == {"reference", "blank", *mistakes} and len(mistakes) >= 2
     for student, result in results.items():
         assert result.status == "ok", f"{student}: {result.reason}"
-        expected_ok(student, result.scores())
+        expected_ok(student, result.scores(), name)
 
 
-def test_backends_agree(graded_all):
-    scores = {backend: {s: r.scores() for s, r in results.items()} for backend, (_, results) in graded_all.items()}
+@pytest.mark.parametrize("name", ASSIGNMENT_NAMES)
+def test_backends_agree(name, graded_all):
+    scores = {backend: {s: r.scores() for s, r in graded_all[name, backend][1].items()}
+              for backend in ("nbgrader", "otter")}
     assert scores["nbgrader"] == scores["otter"]
+
+
+def test_a1_scores_are_as_before(graded_all):
+    """A1's example submissions score what they scored before A1 moved to solutions/a1/ and to the
+    course's layout (the first twelve rows); the mistakes added with the layout after them
+    (autograder/README.md's table)."""
+    before = {"reference": 19, "blank": 0, "q1_missing_tanh_derivative": 17, "q2_dW_not_summed_over_time": 17,
+              "q2_dprev_h_not_propagated": 17, "q2_off_by_one_in_time": 16.5, "q3_embedding_overwrites": 18,
+              "q4_mask_ignored": 17.5, "q4_unstable_softmax": 18, "q5_clip_by_squared_norm": 17,
+              "q6_temperature_multiplies": 17, "q7_gradient_ascent": 16}
+    added = {"q1_cs231n_layout": 16, "q1_dprev_h_transposed": 17, "q1_dW_hh_transposed": 17, "q1_one_bias": 16,
+             "q2_upstream_only_at_the_end": 17.5, "q4_summed_over_time": 16.5, "q7_sqrt_memory_multiplies": 16,
+             "q7_plain_sgd": 16}
+    for backend in ("nbgrader", "otter"):
+        assert {s: r.score for s, r in graded_all["a1", backend][1].items()} == {**before, **added}
 
 
 def test_grades_csv(graded):
@@ -100,22 +124,22 @@ def test_feedback_shows_results_but_no_hidden_test_source(graded):
     assert "backward_reaches_h0" in page  # the self-check results are there too
 
 
-def test_resume_grades_nothing_twice(graded):
+def test_resume_grades_nothing_twice(graded, examples):
     backend, out, results = graded
     before = {p.name: p.read_text() for p in (out / "results").glob("*.json")}
     messages = []
-    again = grade_batch(GradeConfig("a1", SUBMISSIONS, out, backend, "cpu", jobs=2), progress=messages.append)
+    again = grade_batch(GradeConfig("a1", examples("a1"), out, backend, "cpu", jobs=2), progress=messages.append)
     assert "0 to grade" in messages[0]
     assert {p.name: p.read_text() for p in (out / "results").glob("*.json")} == before
     assert {r.student: r.scores() for r in again} == {s: r.scores() for s, r in results.items()}
 
 
-def test_broken_submissions_score_zero_with_a_status(tmp_path):
+def test_broken_submissions_score_zero_with_a_status(tmp_path, examples):
     """A bad notebook and a SIGINT-ignoring infinite loop: status and reason, zero, the batch goes on."""
     subs = tmp_path / "subs"
     subs.mkdir()
     (subs / "garbage.ipynb").write_text("{ this is not json")
-    nb = nbformat.read(SUBMISSIONS / "reference.ipynb", as_version=4)
+    nb = nbformat.read(examples("a1") / "reference.ipynb", as_version=4)
     nb.cells.insert(2, nbformat.v4.new_code_cell(
         "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass"))
     nbformat.write(nb, subs / "loops.ipynb")
@@ -129,8 +153,10 @@ def test_broken_submissions_score_zero_with_a_status(tmp_path):
     assert json.loads((tmp_path / "out" / "results" / "loops.json").read_text())["reason"]
 
 
-def test_gradescope_zip_runs_the_pipeline(tmp_path):
-    """The Gradescope zip, unpacked like /autograder/source, grades one submission with clean verdicts."""
+@pytest.mark.parametrize("name,example", [("a1", "q4_mask_ignored"), ("t1", "q1_bias_subtracted")])
+def test_gradescope_zip_runs_the_pipeline(name, example, tmp_path, examples):
+    """The Gradescope zip, unpacked like /autograder/source, grades one submission with clean verdicts;
+    it ships utils/ and the requirements the assignment needs (torch for a torch assignment)."""
     import os
     import stat
     import subprocess
@@ -140,22 +166,27 @@ def test_gradescope_zip_runs_the_pipeline(tmp_path):
     from autograder.gradescope import build_zip
 
     source = tmp_path / "source"
-    with zipfile.ZipFile(build_zip("a1", tmp_path / "autograder.zip")) as zf:
+    with zipfile.ZipFile(build_zip(name, tmp_path / "autograder.zip")) as zf:
         names = zf.namelist()
         assert "run_autograder" in names and stat.S_IMODE(zf.getinfo("run_autograder").external_attr >> 16) & 0o100
-        assert not any("examples" in n or n.endswith(".db") for n in names)
+        notebooks_in_zip = sorted(n for n in names if n.endswith(".ipynb"))
+        assert notebooks_in_zip == [f"assignments/{name}/{name}.ipynb", f"solutions/{name}/{name}.ipynb"]
+        assert not any(n.endswith(".db") for n in names)
+        assert "utils/rnn.py" in names and f"solutions/{name}/spec.py" in names
+        assert ("torch" in zf.read("requirements.txt").decode()) == (name == "t1")
         zf.extractall(source)
     submission = tmp_path / "submission"
     submission.mkdir()
-    shutil.copy(SUBMISSIONS / "q4_mask_ignored.ipynb", submission / "a1.ipynb")
+    shutil.copy(examples(name) / f"{example}.ipynb", submission / f"{name}.ipynb")
     env = dict(os.environ, PYTHONPATH=str(source), PATH=f"{Path(sys.executable).parent}:{os.environ['PATH']}")
-    proc = subprocess.run([sys.executable, "-m", "autograder", "gradescope-run", "--assignment", "a1",
+    env.pop("RECURRENT_COURSE_ROOTS", None)  # the zip is a course root of its own
+    proc = subprocess.run([sys.executable, "-m", "autograder", "gradescope-run", "--assignment", name,
                            "--submission", str(submission), "--results", str(tmp_path / "results.json")],
                           cwd=source, env=env, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-2000:]
     data = json.loads((tmp_path / "results.json").read_text())
     scores = {t["name"]: t["score"] for t in data["tests"]}
-    expected_ok("q4_mask_ignored", scores)
+    expected_ok(example, scores, name)
     assert data["score"] == sum(scores.values())
     assert "capture(" not in json.dumps(data)
 

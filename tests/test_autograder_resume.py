@@ -18,22 +18,24 @@ from pathlib import Path
 
 import pytest
 
-from autograder.a1.cases import QUESTIONS
+from autograder import assignments
 from autograder.grade import GradeConfig, grade_batch
-from autograder.paths import EXAMPLES, REPO
+from autograder.paths import REPO
 from autograder.results import ResultsStore, SubmissionResult
 from autograder.sandbox import Limits
 
-pytestmark = pytest.mark.notebook
+pytestmark = [pytest.mark.notebook, pytest.mark.engine]
+
+QUESTIONS = assignments.get("a1").questions
 
 STUDENTS = ["s1", "s2", "s3", "s4"]
 
 
-def test_sigkill_mid_batch_then_resume(tmp_path):
+def test_sigkill_mid_batch_then_resume(tmp_path, examples):
     subs, out = tmp_path / "subs", tmp_path / "out"
     subs.mkdir()
     for student in STUDENTS:
-        shutil.copy(EXAMPLES / "a1" / "submissions" / "reference.ipynb", subs / f"{student}.ipynb")
+        shutil.copy(examples("a1") / "reference.ipynb", subs / f"{student}.ipynb")
     cmd = [sys.executable, "-m", "autograder", "grade", "--assignment", "a1", "--submissions", str(subs),
            "--out", str(out), "--jobs", "1", "--timeout", "120"]
     proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,

@@ -8,13 +8,12 @@ import json
 import numpy as np
 import pytest
 
-from autograder import reference
-from autograder.a1 import cases as a1_cases
+from autograder import assignments, reference
 from autograder.cases import write_inputs
 from autograder.kernel import SUBSTITUTES, CacheToken, Substitutes, _patched, call_key
 
 REF = reference.load("a1")
-CASES = a1_cases.hidden_cases(REF)
+CASES = assignments.get("a1").spec.hidden_cases(REF)
 
 
 @pytest.fixture(scope="module")
@@ -59,14 +58,14 @@ def test_a_correct_loop_gets_the_reference_steps_and_others_run_their_own(inputs
     env = {"rnn_step_forward": own_step}
     with _patched(env, ["rnn_step_forward"], subs):
         step = env["rnn_step_forward"]
-        x, h0, Wx, Wh, b = args
+        x, h0, W_ih, W_hh, b_ih, b_hh = args
         prev_h, hs = h0, []
         for t in range(x.shape[1]):
-            prev_h, cache = step(x[:, t, :], prev_h, Wx, Wh, b)
+            prev_h, cache = step(x[:, t, :], prev_h, W_ih, W_hh, b_ih, b_hh)
             hs.append(prev_h)
         assert not own_calls, "a correct loop must be served by the table"
         assert np.allclose(np.stack(hs, axis=1), REF.rnn_forward(*args)[0], atol=1e-12)
-        step(x[:, 0, :] + 1.0, h0, Wx, Wh, b)  # not a call a correct implementation makes
+        step(x[:, 0, :] + 1.0, h0, W_ih, W_hh, b_ih, b_hh)  # not a call a correct implementation makes
         assert len(own_calls) == 1
     assert env["rnn_step_forward"] is own_step  # restored after the call
 
@@ -78,3 +77,32 @@ def test_keys_tolerate_rounding_but_not_other_inputs():
     assert call_key("f", (a,)) != call_key("f", (a + 1e-3,))
     assert call_key("f", (a,)) != call_key("g", (a,))
     assert call_key("f", (CacheToken("x"),)) != call_key("f", (CacheToken("y"),))
+
+
+def test_torch_values_are_served_back_as_tensors(tmp_path):
+    """A substituted function of a torch assignment answers with a tensor of the same dtype."""
+    import torch
+
+    from autograder.cases import Case, Outcome
+    from autograder.kernel import decode
+    from autograder.substitutes import encode
+
+    value = (torch.ones(2, 3, dtype=torch.float32), {"w": torch.zeros(2, dtype=torch.float64)})
+    back = decode(encode(value))
+    assert isinstance(back[0], torch.Tensor) and back[0].dtype == torch.float32
+    assert back[1]["w"].dtype == torch.float64
+
+    class Ref:
+        def inner(self, x):
+            return x * 2
+
+    ref = Ref()
+    ns = type("NS", (), {})()
+    ns.inner = lambda x: x * 2
+    ns.outer = lambda x: ns.inner(x) + 1
+    case = Case("c", "q2", 1.0, "", "outer", [torch.ones(3, dtype=torch.float64)], lambda *a: Outcome(True, ""),
+                patch=("inner",))
+    write_inputs(tmp_path, "t", [case], ns)
+    subs = Substitutes(tmp_path / SUBSTITUTES)
+    served = subs.lookup("inner", (torch.ones(3, dtype=torch.float64),))
+    assert isinstance(served, torch.Tensor) and torch.equal(served, torch.full((3,), 2.0, dtype=torch.float64))

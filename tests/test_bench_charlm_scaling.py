@@ -3,6 +3,7 @@
 import math
 
 import numpy as np
+import pytest
 
 from bench import charlm_scaling
 from utils.data import SHAKESPEARE_LECTURE_SPLIT, load_char_data
@@ -21,6 +22,7 @@ def test_the_4x_split_keeps_the_lecture_validation_and_test_text():
     assert "".join(itos4[i] for i in test4[:200]) == "".join(itos1[i] for i in test1[:200])
 
 
+@pytest.mark.slow
 def test_one_tiny_run_reports_finite_losses():
     run = charlm_scaling.rnn_run("tiny", 1, hidden_size=8, steps=3)
     assert run.data == "1x" and run.steps == 3

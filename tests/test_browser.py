@@ -3,7 +3,7 @@
 1. Lectures 02 and 04: Run All, the plots appear, moving each slider redraws its output (with a
    busy sign while a slow redraw runs).
 2. Assignment 1 (the student release): a self-check on the unfinished question fails; a partly
-   wrong answer (a known mistake from ``autograder/examples``) shows the message that names the
+   wrong answer (a known mistake from ``solutions/a1/spec.py``) shows the message that names the
    faulty term; the correct answer, taken from the solution notebook's solution region and typed
    into the cell's editor, passes.
 3. Save: the file on disk holds what was typed.
@@ -167,7 +167,9 @@ def squash(text: str) -> str:
 
 
 def test_assignment_self_check_round_trip(lab, tmp_path):
-    from autograder.examples.a1.mistakes import MISTAKES
+    from autograder import assignments
+
+    MISTAKES = assignments.get("a1").mistakes  # solutions/a1/spec.py
 
     here = shutil.copytree(RELEASE, tmp_path / "a1")
 
@@ -175,8 +177,8 @@ def test_assignment_self_check_round_trip(lab, tmp_path):
     check = _check_cell(release, QUESTION)
     cell_id, answer = answer_for(QUESTION)
     stub = stub_index(release, cell_id, check)
-    mistakes = [(old, new, what) for q, old, new, what in MISTAKES.values() if q == QUESTION and old in answer]
-    assert mistakes, f"autograder/examples/a1/mistakes.py has no mistake for {QUESTION} that applies to its solution"
+    mistakes = [(m.old, m.new, m.what) for m in MISTAKES.values() if m.question == QUESTION and m.old in answer]
+    assert mistakes, f"solutions/a1/spec.py has no mistake for {QUESTION} that applies to its solution"
     old, new, what = mistakes[0]
     wrong = answer.replace(old, new, 1)
 

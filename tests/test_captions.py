@@ -22,6 +22,7 @@ def pool_of(image, images):
     return {i for i in range(len(images)) if np.array_equal(images[i], image)}
 
 
+@pytest.mark.slow
 def test_strips_show_the_digits_their_captions_name():
     images, labels = digit_images()
     strips = make_strips(40, pool="train", seed=0)
@@ -35,6 +36,7 @@ def test_strips_show_the_digits_their_captions_name():
         assert not strips.images[i, 0, :, strips.boxes[i][-1][1]:].any()      # blank to the right
 
 
+@pytest.mark.slow
 def test_train_and_test_strips_use_different_handwriting():
     images, _ = digit_images()
     train, test = make_strips(60, pool="train", seed=1), make_strips(60, pool="test", seed=2)
@@ -66,6 +68,7 @@ def test_batches_and_encoder_shapes():
         ConvEncoder()(torch.zeros(1, 1, 8, 40))
 
 
+@pytest.mark.slow
 def test_a_short_training_run_lowers_the_loss_and_maps_are_distributions():
     torch.manual_seed(0)
     vocab = caption_vocab()

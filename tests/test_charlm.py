@@ -204,6 +204,7 @@ def test_evaluate_without_carrying_the_state_scores_each_chunk_from_zeros():
     assert evaluate_loss(model, ids, 1, 8) != pytest.approx(ce, rel=1e-6)  # carrying it is different
 
 
+@pytest.mark.slow
 def test_train_lm_is_the_lecture_recipe_written_out():
     """train_lm gives the same weights as lecture 02's loop: carried state, Adam, one-cycle, clipping."""
     ids = np.random.default_rng(2).integers(0, 7, size=2_000)
@@ -231,6 +232,7 @@ def test_train_lm_is_the_lecture_recipe_written_out():
         torch.testing.assert_close(a, b)
 
 
+@pytest.mark.slow
 def test_train_lm_learns_a_repeating_text():
     """On the default device (CUDA when present): the recipe runs where the model is."""
     ids = np.tile(np.arange(5), 400)

@@ -69,6 +69,7 @@ def test_classifier_reads_each_sequence_to_its_own_end(cell, bidirectional):
     assert predict(model, ids, lengths).tolist() == batch.argmax(-1).tolist()
 
 
+@pytest.mark.slow
 def test_classifier_learns_a_toy_task_and_real_valued_inputs_work():
     torch.manual_seed(0)
     # class = whether the sequence contains the id 3, at any position: needs the whole sequence

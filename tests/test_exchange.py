@@ -20,12 +20,12 @@ from pathlib import Path
 
 import pytest
 
-from autograder.paths import BUILD, EXAMPLES, REPO
+from autograder.paths import REPO
+from autograder.release import build
 
 pytestmark = pytest.mark.notebook
 
 COURSE, ASSIGNMENT = "recurrent", "a1"
-NBGRADER_TREE = BUILD / ASSIGNMENT / "nbgrader"
 STUDENTS = {"alice": "reference", "bob": "q2_dprev_h_not_propagated"}
 
 
@@ -70,10 +70,10 @@ def _set_manual_score(course: Path, student: str, question: str, score: float) -
         gb.db.commit()
 
 
-def test_release_fetch_submit_collect_grade_feedback(tmp_path):
+def test_release_fetch_submit_collect_grade_feedback(tmp_path, examples):
     exchange, course = tmp_path / "exchange", tmp_path / "course"
     # The instructor's course folder: the nbgrader tree `python -m autograder release` writes.
-    shutil.copytree(NBGRADER_TREE, course)
+    shutil.copytree(build(ASSIGNMENT, tmp_path / "build").nbgrader_dir, course)  # generated on demand
     _nbgrader("generate_assignment", ASSIGNMENT, cwd=course, exchange=exchange)
     _nbgrader("release_assignment", ASSIGNMENT, cwd=course, exchange=exchange)
 
@@ -85,7 +85,7 @@ def test_release_fetch_submit_collect_grade_feedback(tmp_path):
         _nbgrader("fetch_assignment", ASSIGNMENT, cwd=home, exchange=exchange, **ids)
         fetched = home / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
         assert fetched.is_file() and "YOUR CODE HERE" in fetched.read_text()
-        shutil.copy(EXAMPLES / ASSIGNMENT / "submissions" / f"{example}.ipynb", fetched)  # the student's work
+        shutil.copy(examples(ASSIGNMENT) / f"{example}.ipynb", fetched)  # the student's work
         _nbgrader("submit", ASSIGNMENT, cwd=home, exchange=exchange, **ids)
     _nbgrader("collect", ASSIGNMENT, cwd=course, exchange=exchange)
     for student in STUDENTS:

@@ -21,7 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from autograder.paths import EXAMPLES, REPO
+from autograder.examples import build_examples
+from autograder.paths import REPO
 from servers import Postgres
 
 pytestmark = pytest.mark.notebook
@@ -34,8 +35,11 @@ SECOND = {"dev": "q4_mask_ignored", "eli": "reference", "fay": "q6_temperature_m
 
 def _submissions(folder: Path, students: dict[str, str]) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
+    examples = folder.parent / f"{folder.name}-examples"
+    if not examples.exists():
+        build_examples(ASSIGNMENT, examples)
     for student, example in students.items():
-        shutil.copy(EXAMPLES / ASSIGNMENT / "submissions" / f"{example}.ipynb", folder / f"{student}.ipynb")
+        shutil.copy(examples / f"{example}.ipynb", folder / f"{student}.ipynb")
     return folder
 
 

@@ -145,6 +145,7 @@ def _marks(printed):
     return [line for line in printed.splitlines() if line.startswith(("✓ Q", "✗ Q", "… Q"))]
 
 
+@pytest.mark.slow
 def test_right_answers_get_a_tick(lecture):
     _, spec, _, printed = lecture
     marks = _marks(printed)
@@ -155,6 +156,7 @@ def test_right_answers_get_a_tick(lecture):
         assert any(line.startswith(start) for line in lines), (start, printed[-3000:])
 
 
+@pytest.mark.slow
 def test_known_wrong_answers_get_their_hint(lecture):
     """Re-run only the question cells (everything they use is defined by then) with wrong answers."""
     name, spec, namespace, _ = lecture
@@ -170,6 +172,7 @@ def test_known_wrong_answers_get_their_hint(lecture):
         assert (hint or "is not right") in line, line
 
 
+@pytest.mark.slow
 def test_unanswered_questions_say_so(lecture):
     name, spec, namespace, _ = lecture
     questions = [s for s in _cells(name) if ANSWER.search(s)]
@@ -201,6 +204,7 @@ def test_slow_cells_are_tagged_not_matched(name):
     assert not any(ANSWER.search(c.source) for c in slow), "a question cell is tagged slow"
 
 
+@pytest.mark.slow
 def test_lecture_03_memory_answer_is_what_saved_bytes_measures():
     """Q4's key (2, 1) against a measurement with the lecture's own `saved_bytes`."""
     ns, _ = run_lecture("03_backprop_through_time.ipynb")

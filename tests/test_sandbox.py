@@ -122,6 +122,7 @@ def test_a_plain_command_runs_ok_with_a_clean_environment_and_reports_its_isolat
         assert iso.user is None and any("not root" in line for line in iso.not_enforced), iso
 
 
+@pytest.mark.stress
 def test_a_notebook_executes_in_a_fresh_kernel_inside_the_sandbox(tmp_path):
     nb = notebook("import os, numpy as np\nprint(np.arange(4).sum(), os.getuid())",
                   "import utils.rnn, autograder.kernel\nprint('imports ok')")
@@ -144,6 +145,7 @@ def test_a_missing_command_is_an_error_result_not_an_exception(tmp_path):
 # ---------------------------------------------------------------- time, processes, memory, output
 
 
+@pytest.mark.stress
 @pytest.mark.parametrize("isolate", [True, False], ids=["isolated", "not-isolated"])
 def test_signal_ignoring_processes_time_out_and_none_survive(tmp_path, isolate):
     token = f"tok-{uuid.uuid4().hex}"
@@ -167,6 +169,7 @@ def test_a_daemon_left_behind_by_a_finished_command_is_killed(tmp_path, isolate)
     assert not survivors(token)
 
 
+@pytest.mark.stress
 @pytest.mark.parametrize("isolate", [True, False], ids=["isolated", "not-isolated"])
 def test_killing_the_grader_kills_the_sandbox(tmp_path, isolate):
     """No watchdog left: the sandbox must not outlive the grader (a Ctrl-C'd or OOM-killed batch)."""
@@ -196,6 +199,7 @@ def test_killing_the_grader_kills_the_sandbox(tmp_path, isolate):
         assert not any(p.exists() for p in stale)
 
 
+@pytest.mark.stress
 @pytest.mark.parametrize("isolate", [True, False], ids=["isolated", "not-isolated"])
 def test_a_fork_bomb_is_capped_and_entirely_killed(tmp_path, isolate):
     probe_run = run_sandboxed([PY, "-c", "pass"], prepare_workdir({}, base=tmp_path), isolate=isolate)
@@ -215,6 +219,7 @@ def test_a_fork_bomb_is_capped_and_entirely_killed(tmp_path, isolate):
         assert any("RLIMIT_NPROC" in line for line in result.isolation.not_enforced)
 
 
+@pytest.mark.stress
 def test_allocating_10_gb_is_status_memory(tmp_path):
     wd = workdir_with(tmp_path, "memory_hog.py")
     result = run_sandboxed([PY, "memory_hog.py", "10"], wd, Limits(memory_mb=512, wall_s=60))
@@ -225,6 +230,7 @@ def test_allocating_10_gb_is_status_memory(tmp_path):
         assert "out-of-memory kill" in result.reason and result.peak_memory_mb <= 512 + 1
 
 
+@pytest.mark.stress
 def test_cpu_time_is_summed_over_processes(tmp_path):
     wd = workdir_with(tmp_path, "burn_cpu.py")
     result = run_sandboxed([PY, "burn_cpu.py", "2"], wd, Limits(cpu_s=1.5, wall_s=30))
@@ -252,6 +258,7 @@ def test_100_mb_of_output_is_cut_without_filling_the_graders_memory(tmp_path):
     assert report["maxrss_mb"] < 120, f"the grader grew to {report['maxrss_mb']:.0f} MB"
 
 
+@pytest.mark.stress
 def test_filling_the_working_directory_is_stopped(tmp_path):
     wd = workdir_with(tmp_path, "fill_disk.py")
     result = run_sandboxed([PY, "fill_disk.py", "40", "10"], wd, Limits(disk_mb=50, disk_check_s=0.2))
@@ -288,7 +295,7 @@ def test_instructor_files_are_hidden(tmp_path, instructor_secret):
             assert not outcome[str(target)].startswith("ok"), f"{target} readable: {outcome[str(target)]}"
         visible = listing[str(REPO)].removeprefix("ok:").split(",")
         assert sorted(visible) == [".venv", "autograder", "utils"]
-        assert listing[str(REPO / "autograder")] == "ok:__init__.py,kernel.py,paths.py,reference.py"
+        assert listing[str(REPO / "autograder")] == "ok:__init__.py,checks.py,kernel.py,paths.py,reference.py"
         assert str(instructor_secret) in result.isolation.hidden
     else:
         assert "no hidden paths" in " ".join(result.isolation.not_enforced)
@@ -416,6 +423,7 @@ def test_two_concurrent_sandboxes_cannot_see_each_other(tmp_path):
 # ---------------------------------------------------------------- notebooks that attack their executor
 
 
+@pytest.mark.stress
 def test_a_kernel_that_ignores_sigint_in_an_infinite_loop_is_killed_at_the_wall_limit(tmp_path):
     nb = notebook("import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass")
     start = time.monotonic()
@@ -425,6 +433,7 @@ def test_a_kernel_that_ignores_sigint_in_an_infinite_loop_is_killed_at_the_wall_
     assert not survivors(str(wd)), "kernel and executor must both be gone"
 
 
+@pytest.mark.stress
 def test_a_kernel_killed_by_its_own_code_is_an_error_result(tmp_path):
     nb = notebook("print('before')", "import os\nos.kill(os.getpid(), 9)", "print('never')")
     wd, result = run_notebook(tmp_path, nb, Limits(wall_s=60))
@@ -433,6 +442,7 @@ def test_a_kernel_killed_by_its_own_code_is_an_error_result(tmp_path):
     assert not survivors(str(wd))
 
 
+@pytest.mark.stress
 def test_a_kernel_exhausting_memory_is_status_memory(tmp_path):
     nb = notebook("import numpy as np\nblocks = [np.ones(32 * 1024 * 1024) for _ in range(40)]  # 10 GB")
     wd, result = run_notebook(tmp_path, nb, Limits(memory_mb=1024, wall_s=60))
@@ -497,6 +507,7 @@ def test_run_limited_keeps_the_draft_interface(tmp_path):
     assert not survivors(token)
 
 
+@pytest.mark.stress
 def test_overhead_against_a_plain_subprocess(tmp_path):
     """Not a benchmark: a guard that isolation stays cheap (it is printed for the report)."""
     wd = prepare_workdir({}, base=tmp_path)
@@ -516,6 +527,7 @@ def test_overhead_against_a_plain_subprocess(tmp_path):
     assert boxed - plain < 2.0
 
 
+@pytest.mark.stress
 def test_without_cgroups_memory_and_cpu_are_still_enforced_and_reported(tmp_path, monkeypatch):
     monkeypatch.setattr(sandbox, "CGROUP_V1", tmp_path / "no-cgroups")
     wd = workdir_with(tmp_path, "memory_hog.py", "burn_cpu.py")

@@ -68,6 +68,7 @@ def test_padding_changes_nothing(data):
     assert torch.all(weights[0, :, lengths[short]:] == 0)
 
 
+@pytest.mark.slow
 def test_training_learns_dates_and_beam_of_one_is_greedy(data):
     torch.manual_seed(0)
     model = Seq2Seq(len(data.src_vocab), len(data.tgt_vocab), Seq2SeqConfig(hidden_size=32)).to(DEVICE)

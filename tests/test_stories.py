@@ -78,6 +78,7 @@ def test_encoding_and_the_reader_ignore_padded_sentences():
     assert torch.allclose(weights.sum(-1), torch.ones(6, 2))
 
 
+@pytest.mark.slow
 def test_a_short_training_run_lowers_the_loss():
     torch.manual_seed(0)
     vocab, answers = story_vocab()

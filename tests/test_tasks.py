@@ -48,6 +48,7 @@ def test_many_to_one_models_shapes(cell):
     assert SequenceRegressor(2, 8, cell)(torch.as_tensor(xa)).shape == (5,)
 
 
+@pytest.mark.slow
 def test_training_learns_a_short_recall_and_metrics_are_what_they_say():
     torch.manual_seed(0)
     model = SequenceClassifier(9, 16, 4, "rnn")
