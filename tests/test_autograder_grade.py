@@ -195,7 +195,7 @@ def test_class_report_and_summary(graded):
     """report.html and grades_summary.csv for the example class, checked against the results."""
     from bs4 import BeautifulSoup
 
-    from autograder.report import class_report, summary_csv
+    from autograder.report import TOP_MESSAGES, class_report, common_messages, summary_csv
 
     _, out, results = graded
     rows = list(csv.DictReader(io.StringIO(summary_csv(list(results.values())))))
@@ -217,8 +217,13 @@ def test_class_report_and_summary(graded):
         section = page.select_one(f"section[data-question='{question}']")
         lost = [s for s, r in results.items() if r.scores()[question] < maximum]
         counts = [int(li["data-count"]) for li in section.select("li[data-count]")]
-        # every submission that lost points here has at least one message; none is counted twice
-        assert sum(counts) >= len(lost) and max(counts, default=0) <= len(lost), (question, counts, lost)
+        # every submission that lost points here has at least one message (the page lists the
+        # TOP_MESSAGES most common and says how many more there are); none is counted twice
+        listed = common_messages(list(results.values())).get(question, [])
+        assert sum(n for n, _ in listed) >= len(lost) and max(counts, default=0) <= len(lost), (question, listed, lost)
+        assert counts == [n for n, _ in listed[:TOP_MESSAGES]]
+        more = len(listed) - TOP_MESSAGES
+        assert (f"and {more} other messages" in section.text) == (more > 0), question
         for li in section.select("li[data-count]"):  # each count is right for its (exact) message
             text = li.text.split(": ", 1)[1]
             having = [s for s, r in results.items() for q in r.questions if q.question == question
