@@ -289,13 +289,37 @@ def write_gradebook(db_url: str, course_template: Path, assignment: str, results
             gb.db.commit()
 
 
-def grade_batch(config: GradeConfig, progress=print) -> list[SubmissionResult]:
+def submissions_problem(submissions: Path) -> str | None:
+    """One line naming what is wrong with ``--submissions`` and what to do, or None."""
+    if not submissions.exists():
+        return (f"--submissions {submissions}: no such folder. Give the folder that holds the notebooks "
+                "(<student>.ipynb or <student>/ folders).")
+    if not submissions.is_dir():
+        return (f"--submissions {submissions} is a file, not a folder. Put the notebooks in a folder "
+                "(<student>.ipynb or <student>/ folders) and give that folder.")
+    if not os.access(submissions, os.R_OK | os.X_OK):
+        return f"--submissions {submissions}: the folder cannot be read (permission denied). Check its permissions."
+    return None
+
+
+class BatchResults(list):
+    """The stored result of every submission found (a list of ``SubmissionResult``), with the students
+    graded in this run (``graded``; the others were kept from earlier runs) and all students found."""
+
+    def __init__(self, results=(), graded: list[str] | None = None, found: list[str] | None = None):
+        super().__init__(results)
+        self.graded = list(graded or [])
+        self.found = list(found or [])
+
+
+def grade_batch(config: GradeConfig, progress=print) -> BatchResults:
     """Grade every submission in ``config.submissions``; write results, grades.csv, gradebook, feedback."""
     if config.backend not in BACKENDS:
         raise ValueError(f"backend must be one of {BACKENDS}")
     out = Path(config.out)
+    if (problem := submissions_problem(Path(config.submissions))) is not None:
+        raise ValueError(problem)
     store = ResultsStore(out / "results")
-    out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="recurrent-grade-") as tmp:
         report = scan(config.submissions, config.assignment, Path(tmp) / "intake")
         found = {s.student: s for s in report.submissions}
@@ -306,8 +330,18 @@ def grade_batch(config: GradeConfig, progress=print) -> list[SubmissionResult]:
             todo = dict(found)
         else:
             todo = {s: sub for s, sub in found.items() if config.regrade or store.status(s) in (None, *RETRIED)}
+        if not found:
+            progress(f"warning: no submissions in {config.submissions}: nothing to grade. Expected <student>.ipynb "
+                     "files or <student>/ folders holding the notebook.")
+            return BatchResults()
         progress(f"{len(found)} submissions, {len(found) - len(todo)} already graded, {len(todo)} to grade "
                  f"with {config.backend} on {config.device}, {config.jobs} at a time")
+        out.mkdir(parents=True, exist_ok=True)
+        if not todo:  # nothing to run: no preparation; the tables are rewritten from the store
+            results = BatchResults((store.get(s) for s in found if store.has(s)), found=list(found))
+            atomic_write_text(out / "grades.csv", grades_csv(results))
+            atomic_write_text(out / "grades_summary.csv", summary_csv(results))
+            return results
         batch = prepare_batch(config, Path(tmp))
         if config.question is not None and config.question not in batch.questions:
             raise ValueError(f"--question {config.question!r} is not a question of {config.assignment}: "
@@ -324,7 +358,7 @@ def grade_batch(config: GradeConfig, progress=print) -> list[SubmissionResult]:
 
         with ThreadPoolExecutor(max_workers=max(1, config.jobs)) as pool:
             list(pool.map(work, todo.items()))
-        results = [store.get(s) for s in found if store.has(s)]
+        results = BatchResults((store.get(s) for s in found if store.has(s)), graded=list(todo), found=list(found))
         atomic_write_text(out / "grades.csv", grades_csv(results))
         atomic_write_text(out / "grades_summary.csv", summary_csv(results))
         if config.gradebook:
