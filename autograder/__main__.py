@@ -8,7 +8,7 @@ from pathlib import Path
 
 from .assignments import names
 from .engines import BACKENDS
-from .grade import DEVICES, GradeConfig, grade_batch, submissions_problem
+from .grade import DEVICES, GradeConfig, SetupError, grade_batch, submissions_problem
 from .sandbox import Limits
 
 
@@ -164,13 +164,20 @@ def main(argv: list[str] | None = None) -> int:
                          args.db_url, Limits(args.timeout, args.cpu_limit, args.memory_limit), args.regrade,
                          args.keep_workdirs, isolate=not args.no_isolate, nbgrader_course=args.nbgrader_course,
                          question=args.question)
-    results = grade_batch(config)
+    try:
+        results = grade_batch(config)
+    except SetupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     if not results.found:
         return 0  # the warning is printed by grade_batch; nothing was prepared or written
     kept = len(results) - len(results.graded)
     print(f"graded {len(results.graded)} submission{'s' if len(results.graded) != 1 else ''} in this run"
           + (f" ({kept} kept from earlier runs; --regrade grades them again)" if kept else "")
           + f" -> {args.out / 'grades.csv'}, {args.out / 'grades_summary.csv'}")
+    if (problem := results.nobody_graded()) is not None:
+        print(f"error: {problem}", file=sys.stderr)
+        return 1
     return 0
 
 

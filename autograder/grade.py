@@ -24,7 +24,7 @@ import nbformat
 
 from . import assignments, reference
 from .cases import write_inputs
-from .engines import BACKENDS, EngineJob, run_nbgrader, run_otter
+from .engines import BACKENDS, EngineJob, run_nbgrader, run_otter, run_setup_check
 from .feedback import write_feedback
 from .integrity import restore_instructor_cells
 from .intake import Submission, scan
@@ -60,6 +60,7 @@ class GradeConfig:
     isolate: bool = True  # run engine and kernel in the sandbox (nobody, no network, instructor files hidden)
     nbgrader_course: Path | None = None  # an nbgrader course folder: feedback/ and autograded/ written there
     question: str | None = None  # regrade only this question; every other score is kept as stored
+    check_setup: bool = True  # start one kernel in the sandbox before the first submission
 
     def gradebook_url(self) -> str:
         if self.db_url:
@@ -183,6 +184,10 @@ def _engine_outcome(run, config: GradeConfig) -> tuple[str, str]:
     status = sandbox.status if sandbox is not None else ("timeout" if run.timed_out else "ok")
     if status == "sandbox_error":
         return "grader_error", sandbox.reason
+    if sandbox is not None and sandbox.reason.startswith("could not start the command"):
+        # the grader's environment is broken (a missing interpreter, a hidden path): never the student's 0
+        return "grader_error", (f"the grader {sandbox.reason} (a set-up problem, not the submission's; "
+                                "it is graded again on the next run)")
     if status in SANDBOX_STATUS:
         return status, f"{SANDBOX_STATUS[status]}: {sandbox.reason if sandbox else ''}".strip()
     died = any(word in run.output for word in ("DeadKernelError", "Kernel died", "kernel died"))
@@ -191,6 +196,37 @@ def _engine_outcome(run, config: GradeConfig) -> tuple[str, str]:
     if run.returncode != 0:
         return "engine_error", f"{config.backend} exited with code {run.returncode}: {run.output[-300:].strip()}"
     return "ok", ""
+
+
+class SetupError(RuntimeError):
+    """The grading set-up is broken: nothing can be graded until it is fixed (a one-line message)."""
+
+
+def check_setup(batch: Batch) -> None:
+    """Start one kernel exactly as a submission's kernel starts; raise ``SetupError`` if it cannot."""
+    config = batch.config
+    workdir = Path(tempfile.mkdtemp(prefix="setup-check-", dir=batch.root))
+    capture = workdir / "capture"
+    capture.mkdir()
+    limits = Limits(wall_s=min(config.limits.wall_s or 120, 120), cpu_s=config.limits.cpu_s,
+                    memory_mb=config.limits.memory_mb)
+    job = EngineJob(config.assignment, "setup-check", workdir / "none.ipynb", workdir,
+                    kernel_env(config, capture, batch.inputs), limits, config.isolate,
+                    [batch.inputs, batch.public_tests, FASTPATH])
+    try:
+        run = run_setup_check(job, config.backend)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    if run.returncode == 0 and "set-up ok" in run.output:
+        return
+    status = run.sandbox.status if run.sandbox is not None else ("timeout" if run.timed_out else "error")
+    detail = run.sandbox.reason if run.sandbox is not None else f"exit code {run.returncode}"
+    last = [line for line in run.output.strip().splitlines() if line.strip() and not line.startswith("[sandbox]")]
+    if last and "could not start" not in detail:
+        detail += f"; last output: {last[-1].strip()[:300]}"
+    raise SetupError(f"the grading set-up is broken: a {'sandboxed ' if config.isolate else ''}kernel could not "
+                     f"start ({'' if status == 'error' else status + ': '}{detail}). Nothing was graded; fix the "
+                     "environment and run again.")
 
 
 def _safe_captures(workdir: Path, capture: Path, questions) -> Path:
@@ -311,6 +347,18 @@ class BatchResults(list):
         self.graded = list(graded or [])
         self.found = list(found or [])
 
+    def nobody_graded(self) -> str | None:
+        """A message if this run graded submissions and every one failed on the grader's or the engine's
+        side (a broken set-up, not a class of zeros), else None."""
+        ran = [r for r in self if r.student in set(self.graded)]
+        if not ran or any(r.status not in ("grader_error", "engine_error") for r in ran):
+            return None
+        first = ran[0]
+        return (f"could grade nobody: all {len(ran)} submission{'s' if len(ran) != 1 else ''} of this run failed "
+                f"with {first.status} (first, {first.student}: {first.reason[:300]}). This is most likely the "
+                "grading set-up, not the students: fix it and run again (grader_error is retried; add --regrade "
+                "for engine_error).")
+
 
 def grade_batch(config: GradeConfig, progress=print) -> BatchResults:
     """Grade every submission in ``config.submissions``; write results, grades.csv, gradebook, feedback."""
@@ -343,6 +391,8 @@ def grade_batch(config: GradeConfig, progress=print) -> BatchResults:
             atomic_write_text(out / "grades_summary.csv", summary_csv(results))
             return results
         batch = prepare_batch(config, Path(tmp))
+        if config.check_setup:
+            check_setup(batch)
         if config.question is not None and config.question not in batch.questions:
             raise ValueError(f"--question {config.question!r} is not a question of {config.assignment}: "
                              f"choose one of {', '.join(batch.questions)}")

@@ -49,6 +49,7 @@ def engines(monkeypatch):
     monkeypatch.setattr(grade_module, "prepare_batch", prepare)
     monkeypatch.setattr(grade_module, "grade_one", grade_one)
     monkeypatch.setattr(grade_module, "write_gradebook", lambda *args, **kwargs: None)
+    monkeypatch.setattr(grade_module, "check_setup", lambda batch: None)  # tested below, for real
     return calls
 
 
@@ -104,3 +105,102 @@ def test_a_rerun_with_everyone_graded_prepares_nothing(tmp_path, capsys, engines
     assert code == 0 and engines.prepared == 0 and engines.graded == []
     assert "graded 0 submissions in this run (1 kept from earlier runs" in stdout
     assert (out / "grades.csv").exists()
+
+
+# ---------------------------------------------------------------- a broken set-up is loud
+
+
+def test_a_run_that_grades_nobody_exits_non_zero(tmp_path, capsys, engines):
+    subs = tmp_path / "submitted"
+    for student in ("ann", "bob"):
+        notebook(subs / f"{student}.ipynb")
+    engines.status = "engine_error"
+    code, stdout, stderr = grade(capsys, "--submissions", subs, "--out", tmp_path / "graded")
+    assert code == 1 and engines.graded == ["ann", "bob"]
+    assert stderr.strip().splitlines() == [
+        "error: could grade nobody: all 2 submissions of this run failed with engine_error (first, ann: stub "
+        "failure). This is most likely the grading set-up, not the students: fix it and run again (grader_error "
+        "is retried; add --regrade for engine_error)."]
+
+
+def test_one_real_score_is_not_a_broken_set_up(tmp_path, capsys, engines):
+    subs = tmp_path / "submitted"
+    notebook(subs / "ann.ipynb")
+    engines.status = "timeout"  # the submission's own fault: graded (0), not the grader's failure
+    code, _, stderr = grade(capsys, "--submissions", subs, "--out", tmp_path / "graded")
+    assert code == 0 and stderr == ""
+
+
+def test_a_setup_error_stops_before_any_submission(tmp_path, capsys, engines, monkeypatch):
+    subs = tmp_path / "submitted"
+    notebook(subs / "ann.ipynb")
+
+    def broken(batch):
+        raise grade_module.SetupError("the grading set-up is broken: stub")
+
+    monkeypatch.setattr(grade_module, "check_setup", broken)
+    code, _, stderr = grade(capsys, "--submissions", subs, "--out", tmp_path / "graded")
+    assert code == 1 and engines.graded == [] and stderr == "error: the grading set-up is broken: stub\n"
+    assert not (tmp_path / "graded" / "results").exists()
+
+
+def broken_python_batch(tmp_path, monkeypatch, isolate):
+    import autograder.engines as engines_module
+    from autograder.grade import Batch, GradeConfig
+
+    missing = tmp_path / "elsewhere" / "venv" / "bin" / "python"  # e.g. a .venv symlink the sandbox hides
+    monkeypatch.setattr(engines_module, "PYTHON", str(missing))
+    for name in ("inputs", "tests"):
+        (tmp_path / name).mkdir()
+    config = GradeConfig(A, tmp_path, tmp_path / "graded", isolate=isolate)
+    return missing, Batch(config, tmp_path, tmp_path / "inputs", None, None, None, None, tmp_path / "tests",
+                          [], None, QUESTIONS)
+
+
+@pytest.mark.parametrize("isolate", [False, True])
+def test_the_setup_check_names_an_interpreter_that_cannot_start(tmp_path, monkeypatch, isolate):
+    missing, batch = broken_python_batch(tmp_path, monkeypatch, isolate)
+    with pytest.raises(grade_module.SetupError) as caught:
+        grade_module.check_setup(batch)
+    message = str(caught.value)
+    assert message.startswith("the grading set-up is broken: a ") and "could not start" in message
+    assert "FileNotFoundError" in message and str(missing) in message and "\n" not in message
+    assert message.endswith("Nothing was graded; fix the environment and run again.")
+
+
+def test_could_not_start_is_the_graders_failure_never_a_students_zero(tmp_path, monkeypatch):
+    from autograder.results import RETRIED
+
+    _, batch = broken_python_batch(tmp_path, monkeypatch, isolate=False)
+    notebook(tmp_path / "ann.ipynb")
+    batch.release = nbformat.read(tmp_path / "ann.ipynb", as_version=4)
+    batch.sandbox_course = tmp_path / "course"
+    batch.sandbox_course.mkdir()
+    result = grade_module.grade_one(batch, "ann", tmp_path / "ann.ipynb")
+    assert result.status == "grader_error" and result.status in RETRIED, (result.status, result.reason)
+    assert result.reason.startswith("the grader could not start the command: FileNotFoundError")
+    assert "not the submission's; it is graded again on the next run" in result.reason
+
+
+def test_a_symlinked_environment_is_exposed_where_it_really_lives(tmp_path, monkeypatch):
+    import sys
+
+    from autograder import sandbox
+
+    real = tmp_path / "envs" / "course"
+    real.mkdir(parents=True)
+    (tmp_path / ".venv").symlink_to(real)
+    monkeypatch.setattr(sys, "prefix", str(tmp_path / ".venv"))
+    assert real in sandbox.default_expose()
+
+
+@pytest.mark.engine
+def test_the_setup_check_starts_a_sandboxed_kernel(tmp_path):
+    from autograder.grade import Batch, GradeConfig
+
+    for name in ("inputs", "tests"):
+        (tmp_path / name).mkdir()
+    config = GradeConfig(A, tmp_path, tmp_path / "graded", isolate=True)
+    batch = Batch(config, tmp_path, tmp_path / "inputs", None, None, None, None, tmp_path / "tests", [], None,
+                  QUESTIONS)
+    grade_module.check_setup(batch)  # raises SetupError if the kernel does not start
