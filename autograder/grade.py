@@ -27,7 +27,7 @@ from .cases import write_inputs
 from .engines import BACKENDS, EngineJob, run_nbgrader, run_otter, run_setup_check
 from .feedback import write_feedback
 from .integrity import restore_instructor_cells
-from .intake import Submission, scan
+from .intake import IntakeConfig, Submission, grade_ids_of, scan
 from .kernel import IN_ENV, OUT_ENV
 from .nbgrader_course import publish, submitted_timestamps
 from .notebooks import KERNELSPEC
@@ -369,10 +369,14 @@ def grade_batch(config: GradeConfig, progress=print) -> BatchResults:
         raise ValueError(problem)
     store = ResultsStore(out / "results")
     with tempfile.TemporaryDirectory(prefix="recurrent-grade-") as tmp:
-        report = scan(config.submissions, config.assignment, Path(tmp) / "intake")
+        release_ids = grade_ids_of(assignments.get(config.assignment).student_notebook)
+        report = scan(config.submissions, config.assignment, Path(tmp) / "intake", IntakeConfig(grade_ids=release_ids))
         found = {s.student: s for s in report.submissions}
         for line in report.ignored:
             progress(f"ignored {line}")
+        for sub in report.submissions:  # also in each one's feedback notes
+            for line in sub.warnings:
+                progress(f"{sub.student}: warning: {line}")
         # Done means stored with a status that is the submission's; a grader-side failure is retried.
         if config.question is not None:  # one question again, for everyone; the rest is kept
             todo = dict(found)

@@ -36,14 +36,19 @@ def result(student, status="ok", score=1.0):
 @pytest.fixture
 def engines(monkeypatch):
     """Stub the preparation, the engines and the gradebook; record what was called."""
-    calls = types.SimpleNamespace(prepared=0, graded=[], status="ok")
+    calls = types.SimpleNamespace(prepared=0, graded=[], status="ok", submissions={})
 
     def prepare(config, root):
         calls.prepared += 1
-        return types.SimpleNamespace(config=config, questions=QUESTIONS, course_template=root)
+        return types.SimpleNamespace(config=config, questions=QUESTIONS, course_template=root, root=root)
+
+    real_grade_one = grade_module.grade_one
 
     def grade_one(batch, student, submission):
         calls.graded.append(student)
+        calls.submissions[student] = submission
+        if not submission.ok:  # refused at intake: the real grade_one runs no engine for it
+            return real_grade_one(batch, student, submission)
         return result(student, calls.status)
 
     monkeypatch.setattr(grade_module, "prepare_batch", prepare)
@@ -204,3 +209,26 @@ def test_the_setup_check_starts_a_sandboxed_kernel(tmp_path):
     batch = Batch(config, tmp_path, tmp_path / "inputs", None, None, None, None, tmp_path / "tests", [], None,
                   QUESTIONS)
     grade_module.check_setup(batch)  # raises SetupError if the kernel does not start
+
+
+# ---------------------------------------------------------------- intake: the wrong notebook, two copies
+
+
+def test_a_lecture_is_bad_notebook_and_two_copies_are_flagged_on_the_console(tmp_path, capsys, engines):
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[1]
+    subs, out = tmp_path / "submitted", tmp_path / "graded"
+    subs.mkdir()
+    (subs / "ann.ipynb").write_bytes((repo / "course" / "03_backprop_through_time.ipynb").read_bytes())
+    (subs / "bob").mkdir()
+    (subs / "bob" / "a1.ipynb").write_bytes((repo / "assignments" / "a1" / "a1.ipynb").read_bytes())
+    (subs / "bob" / "a1-Copy1.ipynb").write_bytes((repo / "solutions" / "a1" / "a1.ipynb").read_bytes())
+    code, stdout, _ = grade(capsys, "--submissions", subs, "--out", out)
+    stored = ResultsStore(out / "results")
+    assert code == 0 and stored.get("ann").status == "bad_notebook"
+    assert stored.get("ann").reason.startswith("ann.ipynb is not assignment a1: it has none of the assignment's")
+    assert "bob: warning: 2 copies of a1 in bob/ (a1-Copy1.ipynb: " in stdout
+    assert "graded a1-Copy1.ipynb, by the rule: the copy with the most answered cells" in stdout
+    assert engines.submissions["bob"].warnings[0].startswith("2 copies of a1 in bob/")  # -> its feedback notes
+    assert "ann.ipynb is not assignment a1" in (out / "feedback" / "ann.html").read_text()
