@@ -22,7 +22,7 @@ from pathlib import Path
 
 import nbformat
 
-from . import assignments, reference
+from . import assignments, cellsyntax, reference
 from .cases import write_inputs
 from .engines import BACKENDS, EngineJob, run_nbgrader, run_otter, run_setup_check
 from .feedback import write_feedback
@@ -268,6 +268,7 @@ def grade_one(batch: Batch, student: str, notebook: Path | Submission) -> Submis
         if problem:
             result.status, result.reason = "bad_notebook", problem
         elif notebook is not None:
+            syntax = cellsyntax.find(nbformat.read(copy, as_version=4))  # named in the verdicts below
             capture = workdir / "capture"
             capture.mkdir()
             job = EngineJob(config.assignment, student, copy, workdir, kernel_env(config, capture, batch.inputs),
@@ -289,6 +290,7 @@ def grade_one(batch: Batch, student: str, notebook: Path | Submission) -> Submis
                         for c in q.cases:
                             if not c.passed and c.message.startswith("no output was captured"):
                                 c.message = f"{c.message} ({result.reason})"
+                cellsyntax.explain(result, syntax)
     except Exception as exc:  # a bug or an environment problem must not stop the batch
         result.status, result.reason = "grader_error", f"{type(exc).__name__}: {exc}"
     finally:
