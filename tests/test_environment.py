@@ -220,3 +220,32 @@ def test_readme_binder_badge_opens_the_start_notebook_in_lab():
     assert target.startswith("lab/tree/"), f"the badge should open JupyterLab (urlpath=lab/tree/...), not {target}"
     assert target.removeprefix("lab/tree/") == "course/00_start_here.ipynb"
     assert (ROOT / target.removeprefix("lab/tree/")).exists()
+
+
+NBGRADER_VALIDATE = "@jupyter/nbgrader:validate-assignment"
+
+
+def test_nbgrader_validate_is_turned_off_in_the_course_environment():
+    """nbgrader's Validate button says "Success! Your notebook passes all the tests" for an unanswered
+    assignment here (hidden tests are graded outside the notebook), so the environment turns it off."""
+    import subprocess
+    import sys
+
+    listing = subprocess.run([sys.executable, "-m", "jupyter", "labextension", "list"], capture_output=True,
+                             text=True, timeout=120)
+    text = listing.stdout + listing.stderr
+    if "@jupyter/nbgrader" not in text:
+        pytest.skip("nbgrader's lab extension is not installed here (no Validate button to turn off)")
+    disabled = text.split("Disabled extensions:", 1)[1].split() if "Disabled extensions:" in text else []
+    assert NBGRADER_VALIDATE in disabled, f"Validate is enabled: run make env (it disables {NBGRADER_VALIDATE})"
+    assert f"{NBGRADER_VALIDATE} locked" in text, "Validate can be re-enabled from the UI: lock it"
+
+
+def test_make_and_binder_turn_validate_off_the_same_way():
+    commands = [words for words in postbuild_commands() if words[:2] == ["jupyter", "labextension"]]
+    assert ["jupyter", "labextension", "disable", "--level=sys_prefix", NBGRADER_VALIDATE] in commands
+    assert ["jupyter", "labextension", "lock", "--level=sys_prefix", NBGRADER_VALIDATE] in commands
+    makefile = (ROOT / "Makefile").read_text()
+    for verb in ("disable", "lock"):
+        assert f"$(BIN)/jupyter labextension {verb} --level=sys_prefix $(NBGRADER_VALIDATE)" in makefile
+    assert f"NBGRADER_VALIDATE := {NBGRADER_VALIDATE}" in makefile and "env: $(STAMP) $(LABCONF)" in makefile
