@@ -376,9 +376,6 @@ def grade_batch(config: GradeConfig, progress=print) -> BatchResults:
         found = {s.student: s for s in report.submissions}
         for line in report.ignored:
             progress(f"ignored {line}")
-        for sub in report.submissions:  # also in each one's feedback notes
-            for line in sub.warnings:
-                progress(f"{sub.student}: warning: {line}")
         # Done means stored with a status that is the submission's; a grader-side failure is retried.
         if config.question is not None:  # one question again, for everyone; the rest is kept
             todo = dict(found)
@@ -390,6 +387,9 @@ def grade_batch(config: GradeConfig, progress=print) -> BatchResults:
             return BatchResults()
         progress(f"{len(found)} submissions, {len(found) - len(todo)} already graded, {len(todo)} to grade "
                  f"with {config.backend} on {config.device}, {config.jobs} at a time")
+        for sub in todo.values():  # the ones graded now; also in each one's feedback notes
+            for line in sub.warnings:
+                progress(f"{sub.student}: warning: {line}")
         out.mkdir(parents=True, exist_ok=True)
         if not todo:  # nothing to run: no preparation; the tables are rewritten from the store
             results = BatchResults((store.get(s) for s in found if store.has(s)), found=list(found))
