@@ -23,7 +23,19 @@ PYTEST_ARGS ?=
 
 .PHONY: lab test test-fast test-browser site bench bench-grading bench-throughput release strip lock clean env
 
-env: $(STAMP)
+# nbgrader's Validate button runs the notebook and reports "Success! Your notebook passes all the tests" when no
+# cell raises; our hidden tests are graded outside the notebook and grader.check reports instead of raising,
+# so for these assignments it says success with every question unanswered. It is turned off (and locked) in
+# the course environment; students run grader.check("qN"). See autograder/README.md, "Students".
+LABCONF := $(VENV)/.lab-config
+NBGRADER_VALIDATE := @jupyter/nbgrader:validate-assignment
+
+env: $(STAMP) $(LABCONF)
+
+$(LABCONF): $(STAMP) Makefile
+	$(BIN)/jupyter labextension disable --level=sys_prefix $(NBGRADER_VALIDATE)
+	$(BIN)/jupyter labextension lock --level=sys_prefix $(NBGRADER_VALIDATE)
+	touch $(LABCONF)
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -n "$(PYVER)" || { echo "error: '$(PYTHON)' not found; install Python >= 3.10 or run 'make PYTHON=/path/to/python3 ...'"; exit 1; }
@@ -44,19 +56,19 @@ $(STAMP): pyproject.toml constraints.txt
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 LAB_ARGS ?=
 
-lab: $(STAMP)
+lab: $(STAMP) $(LABCONF)
 	$(BIN)/jupyter lab --notebook-dir=. $(ROOT_FLAG) $(LAB_ARGS) course/00_start_here.ipynb
 
-test: $(STAMP)
+test: $(STAMP) $(LABCONF)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The developer loop (under a minute): no notebook executions, no nbgrader/otter runs, no sandbox stress,
 # no training runs, no browser. Markers are listed in pyproject.toml and the README.
-test-fast: $(STAMP)
+test-fast: $(STAMP) $(LABCONF)
 	$(BIN)/python -m pytest -q -m "not notebook and not engine and not stress and not slow and not browser" $(PYTEST_ARGS)
 
 # Only the real-browser test (JupyterLab in headless Chromium); screenshots in build/test-artifacts/browser/.
-test-browser: $(STAMP)
+test-browser: $(STAMP) $(LABCONF)
 	$(BIN)/python -m pytest -m browser -s $(PYTEST_ARGS)
 
 # Every lecture executed (reusing build/executed/ from the notebook tests) and rendered with Sphinx.

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from .assignments import names
 from .engines import BACKENDS
-from .grade import DEVICES, GradeConfig, grade_batch
+from .grade import DEVICES, GradeConfig, SetupError, grade_batch, submissions_problem
 from .sandbox import Limits
 
 
@@ -157,12 +157,27 @@ def main(argv: list[str] | None = None) -> int:
         if args.nbgrader_course is None:
             parser.error("grade needs --submissions DIR (or --nbgrader-course DIR, whose submitted/ is graded)")
         submissions = args.nbgrader_course / "submitted"
+    if (problem := submissions_problem(submissions)) is not None:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
     config = GradeConfig(args.assignment, submissions, args.out, args.backend, args.device, args.jobs,
                          args.db_url, Limits(args.timeout, args.cpu_limit, args.memory_limit), args.regrade,
                          args.keep_workdirs, isolate=not args.no_isolate, nbgrader_course=args.nbgrader_course,
                          question=args.question)
-    results = grade_batch(config)
-    print(f"graded {len(results)} submissions -> {args.out / 'grades.csv'}, {args.out / 'grades_summary.csv'}")
+    try:
+        results = grade_batch(config)
+    except SetupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    if not results.found:
+        return 0  # the warning is printed by grade_batch; nothing was prepared or written
+    kept = len(results) - len(results.graded)
+    print(f"graded {len(results.graded)} submission{'s' if len(results.graded) != 1 else ''} in this run"
+          + (f" ({kept} kept from earlier runs; --regrade grades them again)" if kept else "")
+          + f" -> {args.out / 'grades.csv'}, {args.out / 'grades_summary.csv'}")
+    if (problem := results.nobody_graded()) is not None:
+        print(f"error: {problem}", file=sys.stderr)
+        return 1
     return 0
 
 

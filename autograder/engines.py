@@ -21,6 +21,7 @@ from .paths import REPO
 from .sandbox import Limits, RunResult, default_expose, run_limited
 
 BACKENDS = ("nbgrader", "otter")
+PYTHON = sys.executable  # the interpreter engines and kernels run on
 
 
 @dataclass
@@ -54,7 +55,7 @@ def run_nbgrader(job: EngineJob, course_template: Path, public_tests: Path) -> R
     shutil.copy(job.notebook, submitted / f"{job.assignment}.ipynb")
     shutil.copytree(public_tests, submitted / "tests")
     timeout = int(job.limits.wall_s or 3600)
-    cmd = [sys.executable, "-m", "nbgrader", "autograde", job.assignment, f"--student={job.student}", "--force",
+    cmd = [PYTHON, "-m", "nbgrader", "autograde", job.assignment, f"--student={job.student}", "--force",
            f"--CourseDirectory.db_url=sqlite:///{course / 'gradebook.db'}",
            "--Execute.kernel_name=python3", f"--Execute.timeout={timeout}", "--Execute.raise_on_iopub_timeout=False",
            "--log-level=WARN"]
@@ -67,6 +68,22 @@ def run_otter(job: EngineJob, otter_zip: Path) -> RunResult:
     out.mkdir()
     local_zip = job.workdir / "autograder.zip"
     shutil.copy(otter_zip, local_zip)
-    cmd = [sys.executable, "-m", "otter", "run", "-a", str(local_zip), "-o", str(out), "--no-logo",
+    cmd = [PYTHON, "-m", "otter", "run", "-a", str(local_zip), "-o", str(out), "--no-logo",
            str(job.notebook)]
     return _run(job, cmd, job.workdir)
+
+
+SETUP_CHECK = """
+import nbclient, nbformat
+nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("import autograder.kernel, numpy")])
+nbclient.NotebookClient(nb, kernel_name="python3", timeout=60).execute()
+import {engine}
+print("set-up ok")
+"""
+
+
+def run_setup_check(job: EngineJob, backend: str) -> RunResult:
+    """Start one kernel the way a submission's kernel starts (same sandbox, environment and exposed
+    paths) and import the engine: a broken set-up shows here, before any submission is graded."""
+    job.workdir.mkdir(parents=True, exist_ok=True)
+    return _run(job, [PYTHON, "-c", SETUP_CHECK.format(engine=backend)], job.workdir)

@@ -22,12 +22,12 @@ from pathlib import Path
 
 import nbformat
 
-from . import assignments, reference
+from . import assignments, cellsyntax, reference
 from .cases import write_inputs
-from .engines import BACKENDS, EngineJob, run_nbgrader, run_otter
+from .engines import BACKENDS, EngineJob, run_nbgrader, run_otter, run_setup_check
 from .feedback import write_feedback
 from .integrity import restore_instructor_cells
-from .intake import Submission, scan
+from .intake import IntakeConfig, Submission, grade_ids_of, scan
 from .kernel import IN_ENV, OUT_ENV
 from .nbgrader_course import publish, submitted_timestamps
 from .notebooks import KERNELSPEC
@@ -60,6 +60,7 @@ class GradeConfig:
     isolate: bool = True  # run engine and kernel in the sandbox (nobody, no network, instructor files hidden)
     nbgrader_course: Path | None = None  # an nbgrader course folder: feedback/ and autograded/ written there
     question: str | None = None  # regrade only this question; every other score is kept as stored
+    check_setup: bool = True  # start one kernel in the sandbox before the first submission
 
     def gradebook_url(self) -> str:
         if self.db_url:
@@ -183,6 +184,10 @@ def _engine_outcome(run, config: GradeConfig) -> tuple[str, str]:
     status = sandbox.status if sandbox is not None else ("timeout" if run.timed_out else "ok")
     if status == "sandbox_error":
         return "grader_error", sandbox.reason
+    if sandbox is not None and sandbox.reason.startswith("could not start the command"):
+        # the grader's environment is broken (a missing interpreter, a hidden path): never the student's 0
+        return "grader_error", (f"the grader {sandbox.reason} (a set-up problem, not the submission's; "
+                                "it is graded again on the next run)")
     if status in SANDBOX_STATUS:
         return status, f"{SANDBOX_STATUS[status]}: {sandbox.reason if sandbox else ''}".strip()
     died = any(word in run.output for word in ("DeadKernelError", "Kernel died", "kernel died"))
@@ -191,6 +196,37 @@ def _engine_outcome(run, config: GradeConfig) -> tuple[str, str]:
     if run.returncode != 0:
         return "engine_error", f"{config.backend} exited with code {run.returncode}: {run.output[-300:].strip()}"
     return "ok", ""
+
+
+class SetupError(RuntimeError):
+    """The grading set-up is broken: nothing can be graded until it is fixed (a one-line message)."""
+
+
+def check_setup(batch: Batch) -> None:
+    """Start one kernel exactly as a submission's kernel starts; raise ``SetupError`` if it cannot."""
+    config = batch.config
+    workdir = Path(tempfile.mkdtemp(prefix="setup-check-", dir=batch.root))
+    capture = workdir / "capture"
+    capture.mkdir()
+    limits = Limits(wall_s=min(config.limits.wall_s or 120, 120), cpu_s=config.limits.cpu_s,
+                    memory_mb=config.limits.memory_mb)
+    job = EngineJob(config.assignment, "setup-check", workdir / "none.ipynb", workdir,
+                    kernel_env(config, capture, batch.inputs), limits, config.isolate,
+                    [batch.inputs, batch.public_tests, FASTPATH])
+    try:
+        run = run_setup_check(job, config.backend)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    if run.returncode == 0 and "set-up ok" in run.output:
+        return
+    status = run.sandbox.status if run.sandbox is not None else ("timeout" if run.timed_out else "error")
+    detail = run.sandbox.reason if run.sandbox is not None else f"exit code {run.returncode}"
+    last = [line for line in run.output.strip().splitlines() if line.strip() and not line.startswith("[sandbox]")]
+    if last and "could not start" not in detail:
+        detail += f"; last output: {last[-1].strip()[:300]}"
+    raise SetupError(f"the grading set-up is broken: a {'sandboxed ' if config.isolate else ''}kernel could not "
+                     f"start ({'' if status == 'error' else status + ': '}{detail}). Nothing was graded; fix the "
+                     "environment and run again.")
 
 
 def _safe_captures(workdir: Path, capture: Path, questions) -> Path:
@@ -232,6 +268,7 @@ def grade_one(batch: Batch, student: str, notebook: Path | Submission) -> Submis
         if problem:
             result.status, result.reason = "bad_notebook", problem
         elif notebook is not None:
+            syntax = cellsyntax.find(nbformat.read(copy, as_version=4))  # named in the verdicts below
             capture = workdir / "capture"
             capture.mkdir()
             job = EngineJob(config.assignment, student, copy, workdir, kernel_env(config, capture, batch.inputs),
@@ -253,6 +290,7 @@ def grade_one(batch: Batch, student: str, notebook: Path | Submission) -> Submis
                         for c in q.cases:
                             if not c.passed and c.message.startswith("no output was captured"):
                                 c.message = f"{c.message} ({result.reason})"
+                cellsyntax.explain(result, syntax)
     except Exception as exc:  # a bug or an environment problem must not stop the batch
         result.status, result.reason = "grader_error", f"{type(exc).__name__}: {exc}"
     finally:
@@ -289,15 +327,52 @@ def write_gradebook(db_url: str, course_template: Path, assignment: str, results
             gb.db.commit()
 
 
-def grade_batch(config: GradeConfig, progress=print) -> list[SubmissionResult]:
+def submissions_problem(submissions: Path) -> str | None:
+    """One line naming what is wrong with ``--submissions`` and what to do, or None."""
+    if not submissions.exists():
+        return (f"--submissions {submissions}: no such folder. Give the folder that holds the notebooks "
+                "(<student>.ipynb or <student>/ folders).")
+    if not submissions.is_dir():
+        return (f"--submissions {submissions} is a file, not a folder. Put the notebooks in a folder "
+                "(<student>.ipynb or <student>/ folders) and give that folder.")
+    if not os.access(submissions, os.R_OK | os.X_OK):
+        return f"--submissions {submissions}: the folder cannot be read (permission denied). Check its permissions."
+    return None
+
+
+class BatchResults(list):
+    """The stored result of every submission found (a list of ``SubmissionResult``), with the students
+    graded in this run (``graded``; the others were kept from earlier runs) and all students found."""
+
+    def __init__(self, results=(), graded: list[str] | None = None, found: list[str] | None = None):
+        super().__init__(results)
+        self.graded = list(graded or [])
+        self.found = list(found or [])
+
+    def nobody_graded(self) -> str | None:
+        """A message if this run graded submissions and every one failed on the grader's or the engine's
+        side (a broken set-up, not a class of zeros), else None."""
+        ran = [r for r in self if r.student in set(self.graded)]
+        if not ran or any(r.status not in ("grader_error", "engine_error") for r in ran):
+            return None
+        first = ran[0]
+        return (f"could grade nobody: all {len(ran)} submission{'s' if len(ran) != 1 else ''} of this run failed "
+                f"with {first.status} (first, {first.student}: {first.reason[:300]}). This is most likely the "
+                "grading set-up, not the students: fix it and run again (grader_error is retried; add --regrade "
+                "for engine_error).")
+
+
+def grade_batch(config: GradeConfig, progress=print) -> BatchResults:
     """Grade every submission in ``config.submissions``; write results, grades.csv, gradebook, feedback."""
     if config.backend not in BACKENDS:
         raise ValueError(f"backend must be one of {BACKENDS}")
     out = Path(config.out)
+    if (problem := submissions_problem(Path(config.submissions))) is not None:
+        raise ValueError(problem)
     store = ResultsStore(out / "results")
-    out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="recurrent-grade-") as tmp:
-        report = scan(config.submissions, config.assignment, Path(tmp) / "intake")
+        release_ids = grade_ids_of(assignments.get(config.assignment).student_notebook)
+        report = scan(config.submissions, config.assignment, Path(tmp) / "intake", IntakeConfig(grade_ids=release_ids))
         found = {s.student: s for s in report.submissions}
         for line in report.ignored:
             progress(f"ignored {line}")
@@ -306,9 +381,24 @@ def grade_batch(config: GradeConfig, progress=print) -> list[SubmissionResult]:
             todo = dict(found)
         else:
             todo = {s: sub for s, sub in found.items() if config.regrade or store.status(s) in (None, *RETRIED)}
+        if not found:
+            progress(f"warning: no submissions in {config.submissions}: nothing to grade. Expected <student>.ipynb "
+                     "files or <student>/ folders holding the notebook.")
+            return BatchResults()
         progress(f"{len(found)} submissions, {len(found) - len(todo)} already graded, {len(todo)} to grade "
                  f"with {config.backend} on {config.device}, {config.jobs} at a time")
+        for sub in todo.values():  # the ones graded now; also in each one's feedback notes
+            for line in sub.warnings:
+                progress(f"{sub.student}: warning: {line}")
+        out.mkdir(parents=True, exist_ok=True)
+        if not todo:  # nothing to run: no preparation; the tables are rewritten from the store
+            results = BatchResults((store.get(s) for s in found if store.has(s)), found=list(found))
+            atomic_write_text(out / "grades.csv", grades_csv(results))
+            atomic_write_text(out / "grades_summary.csv", summary_csv(results))
+            return results
         batch = prepare_batch(config, Path(tmp))
+        if config.check_setup:
+            check_setup(batch)
         if config.question is not None and config.question not in batch.questions:
             raise ValueError(f"--question {config.question!r} is not a question of {config.assignment}: "
                              f"choose one of {', '.join(batch.questions)}")
@@ -324,7 +414,7 @@ def grade_batch(config: GradeConfig, progress=print) -> list[SubmissionResult]:
 
         with ThreadPoolExecutor(max_workers=max(1, config.jobs)) as pool:
             list(pool.map(work, todo.items()))
-        results = [store.get(s) for s in found if store.has(s)]
+        results = BatchResults((store.get(s) for s in found if store.has(s)), graded=list(todo), found=list(found))
         atomic_write_text(out / "grades.csv", grades_csv(results))
         atomic_write_text(out / "grades_summary.csv", summary_csv(results))
         if config.gradebook:

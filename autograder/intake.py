@@ -16,7 +16,9 @@ Layouts, per entry of ``folder`` (the student id is the entry's name, without ex
 Which notebook: ``<assignment>.ipynb`` if present (the shallowest); otherwise a single notebook of
 another name is accepted with a warning (students rename files; a zero for "Copy of a1.ipynb"
 helps no one), unless ``accept_other_name=False``; several candidates and none with the right
-name is a problem. Checkpoints, ``__MACOSX``, hidden files and symlinks are never candidates;
+name is a problem. With ``IntakeConfig.grade_ids`` (the grader passes the release's), a notebook with
+none of the assignment's graded cells is rejected as not the assignment, and of several copies of the
+assignment the one with the most answered cells is graded (``_pick`` states the rule). Checkpoints, ``__MACOSX``, hidden files and symlinks are never candidates;
 symlinks are never followed (not even inside the folder) and are listed with other extra files.
 
 Policy on bad input: empty, over-size, non-UTF-8, non-JSON, not-a-notebook, nbformat < 3 or > 4,
@@ -55,6 +57,10 @@ class IntakeConfig:
     accept_other_name: bool = True  # grade a single notebook with another name (with a warning)
     max_depth: int = 4  # folder levels searched below <student>/
     max_entries: int = 10_000  # files and folders looked at per student
+    # The assignment's nbgrader grade ids (from the release). When given, a notebook holding none of
+    # them is not the assignment (a lecture handed in by mistake), and between several copies of the
+    # assignment in one hand-in the one with the most answered cells is graded (``_pick``).
+    grade_ids: frozenset | None = None
 
 
 @dataclass
@@ -207,6 +213,85 @@ def _choose(candidates: list[str], assignment: str, config: IntakeConfig, where:
     return candidates[0], [f"the notebook is named {candidates[0]}, not {expected}; graded anyway"]
 
 
+def _assignment_cells(data: bytes, config: IntakeConfig) -> tuple[int, int, int]:
+    """(graded cells of the assignment present, solution cells answered, solution cells) in checked bytes."""
+    cells = json.loads(data.decode("utf-8")).get("cells", [])
+    present = answered = solutions = 0
+    for cell in cells:
+        meta = (cell.get("metadata") or {}).get("nbgrader") or {}
+        if meta.get("grade_id") not in config.grade_ids:
+            continue
+        present += 1
+        if meta.get("solution") and cell.get("cell_type") == "code":
+            solutions += 1
+            source = cell.get("source", "")
+            answered += "raise NotImplementedError" not in ("".join(source) if isinstance(source, list) else source)
+    return present, answered, solutions
+
+
+def _not_the_assignment(name: str, assignment: str, config: IntakeConfig) -> Rejected:
+    return Rejected(f"{name} is not assignment {assignment}: it has none of the assignment's "
+                    f"{len(config.grade_ids)} graded cells (a lecture or another notebook handed in by mistake?). "
+                    f"Submit your {assignment}.ipynb, the notebook of the assignment you worked in.")
+
+
+def _pick(candidates: list[str], read, assignment: str, config: IntakeConfig,
+          where: str) -> tuple[str, bytes, list[str]]:
+    """Choose the notebook to grade among ``candidates`` (``read(rel) -> bytes`` of one); return it, its
+    checked bytes and warnings. Without ``config.grade_ids`` the name rules of ``_choose`` decide.
+
+    With them, the rule for several copies of the assignment (``a1.ipynb`` and ``a1-Copy1.ipynb``):
+    **the copy with the most answered solution cells is graded; a tie goes to ``<assignment>.ipynb``,
+    then to the shallowest path, then to the first in alphabetical order**, and a warning names every
+    copy. Notebooks that are not the assignment are ignored; if none is, the hand-in is rejected."""
+    if config.grade_ids is None or len(candidates) <= 1:
+        chosen, warnings = _choose(candidates, assignment, config, where)
+        data, more = check_notebook_bytes(read(chosen), chosen, config)
+        if config.grade_ids is not None and _assignment_cells(data, config)[0] == 0:
+            raise _not_the_assignment(chosen, assignment, config)
+        return chosen, data, warnings + more
+    expected = f"{assignment}.ipynb"
+    copies, others = {}, []
+    for rel in candidates:
+        try:
+            data, more = check_notebook_bytes(read(rel), rel, config)
+        except Rejected:
+            others.append(rel)
+            continue
+        present, answered, solutions = _assignment_cells(data, config)
+        if present:
+            copies[rel] = (data, more, answered, solutions)
+        else:
+            others.append(rel)
+    if not copies:
+        if len(candidates) == 1 or any(PurePosixPath(c).name == expected for c in candidates):
+            first = sorted(candidates, key=lambda c: (PurePosixPath(c).name != expected, c.count("/"), c))[0]
+            raise _not_the_assignment(first, assignment, config)
+        raise Rejected(f"none of the {len(candidates)} notebooks in {where} ({', '.join(sorted(candidates)[:5])}) "
+                       f"is assignment {assignment}: none has its graded cells. Submit your {expected}.")
+    order = sorted(copies, key=lambda c: (-copies[c][2], PurePosixPath(c).name != expected, c.count("/"), c))
+    chosen = order[0]
+    data, warnings, _, _ = copies[chosen]
+    warnings = list(warnings)
+    if len(copies) > 1:
+        listing = "; ".join(f"{c}: {copies[c][2]} of {copies[c][3]} answered" for c in sorted(copies))
+        warnings.insert(0, f"{len(copies)} copies of {assignment} in {where} ({listing}); graded {chosen}, by the "
+                           f"rule: the copy with the most answered cells (a tie goes to {expected}). "
+                           "Instructor: check it is the one meant.")
+    elif PurePosixPath(chosen).name != expected:
+        warnings.insert(0, f"the notebook is named {chosen}, not {expected}; graded anyway")
+    if others:
+        warnings.append(f"other notebooks ignored: {', '.join(sorted(others))}")
+    return chosen, data, warnings
+
+
+def grade_ids_of(notebook: Path) -> frozenset:
+    """The nbgrader grade ids of a (released) notebook: what ``IntakeConfig.grade_ids`` expects."""
+    cells = json.loads(Path(notebook).read_text(encoding="utf-8")).get("cells", [])
+    return frozenset(meta["grade_id"] for cell in cells
+                     if "grade_id" in (meta := (cell.get("metadata") or {}).get("nbgrader") or {}))
+
+
 def _is_candidate(rel: str) -> bool:
     parts = PurePosixPath(rel).parts
     return (rel.lower().endswith(".ipynb") and not any(p.startswith(".") or p in IGNORED_DIRS for p in parts))
@@ -218,6 +303,8 @@ def _is_candidate(rel: str) -> bool:
 def _from_file(path: Path, assignment: str, config: IntakeConfig) -> tuple[bytes, list[str], list[str]]:
     data = _read_regular_file(path, int(config.max_notebook_mb * MB))
     notebook, warnings = check_notebook_bytes(data, path.name, config)
+    if config.grade_ids is not None and _assignment_cells(notebook, config)[0] == 0:
+        raise _not_the_assignment(path.name, assignment, config)
     return notebook, warnings, []
 
 
@@ -246,11 +333,10 @@ def _from_folder(folder: Path, assignment: str, config: IntakeConfig) -> tuple[b
     if not candidates and any(_is_candidate(link) for link in links):
         raise Rejected(f"the only notebook in {folder.name}/ is a symbolic link, and links are not followed. "
                        "Submit the notebook file itself.")
-    chosen, warnings = _choose(candidates, assignment, config, f"{folder.name}/")
-    data = _read_regular_file(folder / chosen, int(config.max_notebook_mb * MB))
-    notebook, more = check_notebook_bytes(data, chosen, config)
+    chosen, notebook, warnings = _pick(candidates, lambda rel: _read_regular_file(
+        folder / rel, int(config.max_notebook_mb * MB)), assignment, config, f"{folder.name}/")
     extra = sorted(f for f in files if f != chosen) + [f"{link} (symbolic link, not followed)" for link in links]
-    return notebook, warnings + more, extra
+    return notebook, warnings, extra
 
 
 def _zip_member_problem(info: zipfile.ZipInfo) -> str | None:
@@ -305,20 +391,23 @@ def _read_zip(archive: zipfile.ZipFile, label: str, assignment: str,
                        f"{again}")
     files = [i.filename.replace("\\", "/") for i in infos if not i.is_dir()]
     candidates = [f for f in files if _is_candidate(f)]
-    chosen, warnings = _choose(candidates, assignment, config, label)
-    info = next(i for i in infos if i.filename.replace("\\", "/") == chosen)
-    if info.flag_bits & 0x1:
-        raise Rejected(f"{label}: {chosen} is encrypted (password-protected). {again}")
     limit = int(min(config.max_notebook_mb, config.max_zip_member_mb) * MB)
-    try:
-        with archive.open(info) as member:
-            data = member.read(limit + 1)  # never trust the declared size
-    except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError, EOFError) as exc:
-        raise Rejected(f"{label}: {chosen} cannot be extracted ({exc}). {again}") from None
-    if len(data) > limit:
-        raise Rejected(f"{label}: {chosen} expands beyond {limit / MB:g} MB (more than it declares). {again}")
-    notebook, more = check_notebook_bytes(data, chosen, config)
-    return notebook, warnings + more, sorted(f for f in files if f != chosen)
+
+    def read(rel: str) -> bytes:
+        info = next(i for i in infos if i.filename.replace("\\", "/") == rel)
+        if info.flag_bits & 0x1:
+            raise Rejected(f"{label}: {rel} is encrypted (password-protected). {again}")
+        try:
+            with archive.open(info) as member:
+                data = member.read(limit + 1)  # never trust the declared size
+        except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError, EOFError) as exc:
+            raise Rejected(f"{label}: {rel} cannot be extracted ({exc}). {again}") from None
+        if len(data) > limit:
+            raise Rejected(f"{label}: {rel} expands beyond {limit / MB:g} MB (more than it declares). {again}")
+        return data
+
+    chosen, notebook, warnings = _pick(candidates, read, assignment, config, label)
+    return notebook, warnings, sorted(f for f in files if f != chosen)
 
 
 # ---------------------------------------------------------------- the whole folder

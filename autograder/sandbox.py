@@ -168,7 +168,9 @@ def default_expose() -> list[Path]:
     """Read-only paths the command needs: the virtual environment, the Python it points to, the
     course library, and the kernel-side capture code (which decides nothing)."""
     python_home = Path(sys.base_prefix).resolve()
-    paths = [Path(sys.prefix), python_home, REPO / "utils"]
+    # A symlinked environment (``.venv -> /elsewhere/venv``) is exposed where it really lives too:
+    # binding the link alone leaves its target hidden, and nothing can start.
+    paths = [Path(sys.prefix), Path(sys.prefix).resolve(), python_home, REPO / "utils"]
     paths += [REPO / "autograder" / name for name in ("__init__.py", "kernel.py", "checks.py", "reference.py", "paths.py")]
     return list(dict.fromkeys(p for p in paths if p.exists()))
 

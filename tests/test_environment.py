@@ -220,3 +220,31 @@ def test_readme_binder_badge_opens_the_start_notebook_in_lab():
     assert target.startswith("lab/tree/"), f"the badge should open JupyterLab (urlpath=lab/tree/...), not {target}"
     assert target.removeprefix("lab/tree/") == "course/00_start_here.ipynb"
     assert (ROOT / target.removeprefix("lab/tree/")).exists()
+
+
+NBGRADER_VALIDATE = "@jupyter/nbgrader:validate-assignment"
+
+
+def test_nbgrader_validate_is_turned_off_in_the_course_environment():
+    """nbgrader's Validate button says "Success! Your notebook passes all the tests" for an unanswered
+    assignment here (hidden tests are graded outside the notebook), so the environment turns it off:
+    the page configuration JupyterLab's server computes (``get_page_config``) disables and locks it."""
+    pytest.importorskip("nbgrader")
+    from jupyter_core.paths import jupyter_path
+    from jupyterlab.commands import get_app_dir
+    from jupyterlab_server.config import get_page_config
+
+    page = get_page_config(jupyter_path("labextensions"), os.path.join(get_app_dir(), "settings"))
+    assert NBGRADER_VALIDATE in page.get("disabledExtensions", []), \
+        f"Validate is enabled: run make env (it disables {NBGRADER_VALIDATE})"
+    assert NBGRADER_VALIDATE in page.get("lockedExtensions", []), "Validate can be re-enabled from the UI: lock it"
+
+
+def test_make_and_binder_turn_validate_off_the_same_way():
+    commands = [words for words in postbuild_commands() if words[:2] == ["jupyter", "labextension"]]
+    assert ["jupyter", "labextension", "disable", "--level=sys_prefix", NBGRADER_VALIDATE] in commands
+    assert ["jupyter", "labextension", "lock", "--level=sys_prefix", NBGRADER_VALIDATE] in commands
+    makefile = (ROOT / "Makefile").read_text()
+    for verb in ("disable", "lock"):
+        assert f"$(BIN)/jupyter labextension {verb} --level=sys_prefix $(NBGRADER_VALIDATE)" in makefile
+    assert f"NBGRADER_VALIDATE := {NBGRADER_VALIDATE}" in makefile and "env: $(STAMP) $(LABCONF)" in makefile

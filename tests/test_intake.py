@@ -300,3 +300,64 @@ def test_one_bad_submission_never_stops_the_batch(folder, tmp_path):
     assert len(subs) == len(BAD_CONTENTS) + 3
     assert [s.student for s in subs if s.ok] == ["good"]
     assert all(s.problem and s.notebook_path is None for s in subs if s.student != "good")
+
+
+# ---------------------------------------------------------------- the right assignment, and which copy
+
+RELEASE = REPO / "assignments" / "a1" / "a1.ipynb"  # blank: every solution cell raises NotImplementedError
+SOLVED = REPO / "solutions" / "a1" / "a1.ipynb"  # every solution cell answered
+
+
+@pytest.fixture
+def a1_ids():
+    from autograder.intake import grade_ids_of
+
+    ids = grade_ids_of(RELEASE)
+    assert len(ids) >= 7 and "q1-solution" in ids
+    return IntakeConfig(grade_ids=ids)
+
+
+def test_a_lecture_handed_in_as_the_assignment_is_not_the_assignment(folder, tmp_path, a1_ids):
+    (folder / "ann.ipynb").write_bytes((REPO / "course" / "03_backprop_through_time.ipynb").read_bytes())
+    (folder / "bob").mkdir()
+    (folder / "bob" / "a1.ipynb").write_bytes((REPO / "course" / "01_sequences_and_recurrence.ipynb").read_bytes())
+    (folder / "cyd.ipynb").write_bytes(RELEASE.read_bytes())
+    subs = {s.student: s for s in collect_submissions(folder, A, tmp_path / "work", a1_ids)}
+    assert subs["ann"].problem == (
+        f"ann.ipynb is not assignment a1: it has none of the assignment's {len(a1_ids.grade_ids)} graded cells "
+        "(a lecture or another notebook handed in by mistake?). Submit your a1.ipynb, the notebook of the "
+        "assignment you worked in.")
+    assert subs["bob"].problem.startswith("a1.ipynb is not assignment a1") and subs["bob"].notebook_path is None
+    assert subs["cyd"].ok, subs["cyd"].problem
+
+
+def test_of_two_copies_the_one_with_more_answers_is_graded_and_flagged(folder, tmp_path, a1_ids):
+    (folder / "ann").mkdir()
+    (folder / "ann" / "a1.ipynb").write_bytes(RELEASE.read_bytes())  # opened, never filled in
+    (folder / "ann" / "a1-Copy1.ipynb").write_bytes(SOLVED.read_bytes())  # where the work was done
+    (folder / "ann" / "notes.ipynb").write_bytes(nb_bytes("scratch = 1", grade_id=None))
+    sub = one(folder, tmp_path, a1_ids)
+    assert sub.ok and sub.notebook_path.read_bytes() == SOLVED.read_bytes()
+    n = sum(1 for c in nbformat.read(RELEASE, as_version=4).cells
+            if c.metadata.get("nbgrader", {}).get("solution") and c.cell_type == "code")
+    assert sub.warnings[0] == (
+        f"2 copies of a1 in ann/ (a1-Copy1.ipynb: {n} of {n} answered; a1.ipynb: 0 of {n} answered); graded "
+        "a1-Copy1.ipynb, by the rule: the copy with the most answered cells (a tie goes to a1.ipynb). "
+        "Instructor: check it is the one meant.")
+    assert "other notebooks ignored: notes.ipynb" in sub.warnings
+
+
+def test_a_tie_between_copies_goes_to_the_assignments_name(folder, tmp_path, a1_ids):
+    (folder / "ann").mkdir()
+    (folder / "ann" / "a1.ipynb").write_bytes(RELEASE.read_bytes())
+    (folder / "ann" / "Copy of a1.ipynb").write_bytes(RELEASE.read_bytes().replace(b"\n", b"\n "))  # same answers
+    sub = one(folder, tmp_path, a1_ids)
+    assert sub.ok and sub.notebook_path.read_bytes() == RELEASE.read_bytes()
+    assert sub.warnings[0].startswith("2 copies of a1 in ann/") and "graded a1.ipynb, by the rule" in sub.warnings[0]
+
+
+def test_copies_in_an_archive_follow_the_same_rule(folder, tmp_path, a1_ids):
+    make_zip(folder / "ann.zip", {"a1.ipynb": RELEASE.read_bytes(), "a1 (1).ipynb": SOLVED.read_bytes()})
+    sub = one(folder, tmp_path, a1_ids)
+    assert sub.ok and sub.notebook_path.read_bytes() == SOLVED.read_bytes()
+    assert "graded a1 (1).ipynb, by the rule" in sub.warnings[0]
