@@ -25,6 +25,7 @@ from servers import Process, free_port, proxy_command, require, wait_for
 ROOT = Path(__file__).resolve().parents[1]
 COURSE, ASSIGNMENT = "recurrent", "a1"
 STUDENTS = ("alice", "bob")
+pytestmark = pytest.mark.engine  # real nbgrader and a real JupyterHub: not in the fast loop
 ADMIN_TOKEN = "smoke-test-" + os.urandom(8).hex()
 
 
