@@ -128,7 +128,11 @@ def main(argv: list[str] | None = None) -> int:
         from .report import class_report, load_results, summary_csv
         from .results import atomic_write_text
 
-        results = load_results(args.out)
+        try:
+            results = load_results(args.out)
+        except (FileNotFoundError, ValueError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
         atomic_write_text(args.out / "grades_summary.csv", summary_csv(results))
         page = class_report(results, args.out / "report.html")
         print(f"wrote {page} and {args.out / 'grades_summary.csv'} ({len(results)} submissions)")
@@ -136,16 +140,22 @@ def main(argv: list[str] | None = None) -> int:
     if args.verb == "similarity":
         import tempfile
 
+        from .assignments import get
         from .intake import scan
-        from .paths import REPO
         from .similarity import DEFAULT_THRESHOLD, similarity
 
+        if (problem := submissions_problem(args.submissions)) is not None:
+            print(f"error: {problem}", file=sys.stderr)
+            return 2
         threshold = DEFAULT_THRESHOLD if args.threshold is None else args.threshold
         with tempfile.TemporaryDirectory(prefix="recurrent-similarity-") as tmp:
             report = scan(args.submissions, args.assignment, Path(tmp))
             found = {s.student: s.notebook_path for s in report.submissions if s.notebook_path}
-            pairs = similarity(found, REPO / "assignments" / args.assignment / f"{args.assignment}.ipynb",
-                               args.out, threshold)
+            try:
+                pairs = similarity(found, get(args.assignment).student_notebook, args.out, threshold)
+            except ValueError as exc:
+                print(f"error: {exc}", file=sys.stderr)
+                return 2
         flagged = [p for p in pairs if p.similarity > threshold]
         print(f"{len(found)} submissions, {len(pairs)} pairs, {len(flagged)} above {threshold:.0%} "
               f"-> {args.out / 'similarity.html'}, {args.out / 'similarity.csv'}")
