@@ -108,7 +108,7 @@ def prepare_batch(config: GradeConfig, root: Path) -> Batch:
     cases = a.spec.hidden_cases(ref)
     tree = build(config.assignment, root / "build")  # the nbgrader tree and otter files, from the two sources
     inputs = root / "inputs"
-    write_inputs(inputs, config.assignment, cases, ref)
+    write_inputs(inputs, config.assignment, cases, ref, a.forbidden)
     public_tests = a.release_dir / "tests"  # the committed release: what students ran
     manifest = json.loads((inputs / "manifest.json").read_text())
     manifest["public_tests_dir"] = str(public_tests)
