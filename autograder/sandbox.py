@@ -171,7 +171,9 @@ def default_expose() -> list[Path]:
     # A symlinked environment (``.venv -> /elsewhere/venv``) is exposed where it really lives too:
     # binding the link alone leaves its target hidden, and nothing can start.
     paths = [Path(sys.prefix), Path(sys.prefix).resolve(), python_home, REPO / "utils"]
-    paths += [REPO / "autograder" / name for name in ("__init__.py", "kernel.py", "checks.py", "reference.py", "paths.py")]
+    from .paths import KERNEL_SIDE
+
+    paths += [REPO / "autograder" / name for name in KERNEL_SIDE]
     return list(dict.fromkeys(p for p in paths if p.exists()))
 
 

@@ -147,3 +147,48 @@ def test_the_watch_costs_little(env):
         watched = min(loop() for _ in range(3))
     assert watch.hit is None
     assert watched < 3 * bare + 0.05, (bare, watched)
+
+
+@pytest.mark.engine
+@pytest.mark.notebook
+def test_a1_delegating_submission_loses_exactly_q1_under_both_engines(tmp_path):
+    """The example mistake q1_delegates_to_utils: right numbers, but rnn_step_forward calls the package."""
+    from autograder import assignments, examples, notebooks
+    from autograder.grade import GradeConfig, grade_batch
+    from autograder.sandbox import Limits
+
+    mistake = assignments.get("a1").mistakes["q1_delegates_to_utils"]
+    subs = tmp_path / "submissions"
+    subs.mkdir()
+    notebooks.write(examples.with_mistake(examples.solved("a1"), "d", mistake.old, mistake.new),
+                    subs / "delegates.ipynb")
+    scores = {}
+    for backend in ("nbgrader", "otter"):
+        config = GradeConfig("a1", subs, tmp_path / backend, backend, "cpu", jobs=1, limits=Limits(wall_s=300))
+        (result,) = grade_batch(config, progress=lambda msg: None)
+        assert result.status == "ok", result.reason
+        scores[backend] = result.scores()
+        q1 = next(q for q in result.questions if q.question == "q1")
+        assert all("`rnn_step_forward` calls `utils.rnn.rnn_step_forward`, which question 1 does not allow"
+                   in c.message for c in q1.cases), [c.message for c in q1.cases]
+    assert scores["nbgrader"] == scores["otter"] == {**assignments.get("a1").questions, "q1": 0.0}
+
+
+def test_preflight_names_a_forbidden_name_that_does_not_resolve_and_a_reference_that_calls_one(monkeypatch):
+    from autograder import assignments, preflight
+
+    spec = assignments.get("a1").spec
+    monkeypatch.setattr(spec, "FORBIDDEN", {"q1": ("utils.rnn.no_such_function",), "q5": ("numpy.sqrt",)})
+    found = "\n".join(preflight.problems("a1"))
+    assert "solutions/a1/spec.py" in found
+    assert "FORBIDDEN['q1'] names utils.rnn.no_such_function: utils.rnn has no attribute 'no_such_function'" in found
+    assert "the reference's clip_grad_norm calls numpy.sqrt, which FORBIDDEN['q5'] forbids" in found
+
+
+def test_the_release_writes_the_names_into_the_self_check():
+    from autograder import assignments, reference
+    from autograder.public import render
+
+    text = render("a1", "q5", assignments.get("a1").spec, reference.load("a1"))
+    assert "FORBIDDEN = ('utils.clip', " in text and "GRADED = ('clip_grad_norm',)" in text
+    assert 'run_checks("q5", CHECKS, EXPECTED, env, FORBIDDEN, GRADED)' in text
