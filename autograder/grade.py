@@ -392,7 +392,7 @@ def grade_batch(config: GradeConfig, progress=print) -> BatchResults:
                 progress(f"{sub.student}: warning: {line}")
         out.mkdir(parents=True, exist_ok=True)
         if not todo:  # nothing to run: no preparation; the tables are rewritten from the store
-            results = BatchResults((store.get(s) for s in found if store.has(s)), found=list(found))
+            results = BatchResults((r for r in map(store.read, found) if r is not None), found=list(found))
             atomic_write_text(out / "grades.csv", grades_csv(results))
             atomic_write_text(out / "grades_summary.csv", summary_csv(results))
             return results
@@ -406,15 +406,20 @@ def grade_batch(config: GradeConfig, progress=print) -> BatchResults:
         def work(item):
             student, notebook = item
             result = grade_one(batch, student, notebook)
-            if config.question is not None and store.has(student):
-                result = merge_question(store.get(student), result, config.question)
+            if result.status == "engine_error":  # the engine failed without a limit or a dead kernel: once more
+                first = result.reason
+                result = grade_one(batch, student, notebook)
+                result.notes.append(f"the engine failed once and was run again (first run: {first[:200]})")
+            if config.question is not None and (stored := store.read(student)) is not None:
+                result = merge_question(stored, result, config.question)
             store.put(result)  # durable before the next one starts
             progress(f"{student}: {result.score:g}/{result.max_score:g} ({result.status}, {result.seconds:.1f} s)")
             return result
 
         with ThreadPoolExecutor(max_workers=max(1, config.jobs)) as pool:
             list(pool.map(work, todo.items()))
-        results = BatchResults((store.get(s) for s in found if store.has(s)), graded=list(todo), found=list(found))
+        results = BatchResults((r for r in map(store.read, found) if r is not None), graded=list(todo),
+                               found=list(found))
         atomic_write_text(out / "grades.csv", grades_csv(results))
         atomic_write_text(out / "grades_summary.csv", summary_csv(results))
         if config.gradebook:

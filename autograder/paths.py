@@ -7,7 +7,8 @@ SOLUTIONS = REPO / "solutions"  # instructor sources: solutions/<aN>/<aN>.ipynb
 ASSIGNMENTS = REPO / "assignments"  # student releases, committed: assignments/<aN>/
 # The grading code that runs inside the student's kernel (it decides nothing): shipped to otter and
 # exposed to the sandbox. ``checks`` runs the self-checks, ``forbidden`` watches for forbidden calls.
-KERNEL_SIDE = ("__init__.py", "kernel.py", "checks.py", "forbidden.py", "reference.py", "paths.py")
+KERNEL_SIDE = ("__init__.py", "kernel.py", "checks.py", "forbidden.py", "reference.py", "paths.py",
+               "defaults.py")
 BUILD = REPO / "autograder" / "build"  # generated on demand, not committed: build/<aN>/{nbgrader,otter,...}
 
 

@@ -101,9 +101,15 @@ class ResultsStore:
 
     def status(self, student: str) -> str | None:
         """The stored status, or None if not graded (or the record is unreadable: grade it again)."""
+        stored = self.read(student)
+        return None if stored is None else stored.status
+
+    def read(self, student: str) -> SubmissionResult | None:
+        """The stored result, or None when there is none or it cannot be read (corrupt, or written by an
+        older grader with other fields): such a record is graded again, never a crash."""
         try:
-            return self.get(student).status
-        except (OSError, ValueError, TypeError, KeyError):
+            return self.get(student)
+        except (OSError, ValueError, TypeError, KeyError, AttributeError):
             return None
 
     def put(self, result: SubmissionResult) -> None:
@@ -113,8 +119,8 @@ class ResultsStore:
         return SubmissionResult.from_json(self.path(student).read_text(encoding="utf-8"))
 
     def all(self) -> list[SubmissionResult]:
-        return [SubmissionResult.from_json(p.read_text(encoding="utf-8"))
-                for p in sorted(self.directory.glob("*.json"))]
+        """Every readable record (an unreadable one is skipped here and graded again by the next run)."""
+        return [r for r in (self.read(p.stem) for p in sorted(self.directory.glob("*.json"))) if r is not None]
 
 
 CSV_COLUMNS = ("student", "assignment", "question", "score", "max_score", "status", "reason")
