@@ -121,7 +121,7 @@ def test_a_run_that_grades_nobody_exits_non_zero(tmp_path, capsys, engines):
         notebook(subs / f"{student}.ipynb")
     engines.status = "engine_error"
     code, stdout, stderr = grade(capsys, "--submissions", subs, "--out", tmp_path / "graded")
-    assert code == 1 and engines.graded == ["ann", "bob"]
+    assert code == 1 and engines.graded == ["ann", "ann", "bob", "bob"]  # each engine_error run once more
     assert stderr.strip().splitlines() == [
         "error: could grade nobody: all 2 submissions of this run failed with engine_error (first, ann: stub "
         "failure). This is most likely the grading set-up, not the students: fix it and run again (grader_error "
