@@ -166,18 +166,6 @@ def manifest_and_arrays(assignment: str, cases: list[Case], forbidden: dict | No
     return {"assignment": assignment, "cases": entries}, arrays
 
 
-def write_inputs(directory: Path, assignment: str, cases: list[Case], ref, forbidden: dict | None = None) -> None:
-    """Write manifest.json, inputs.npz and the substitute table (``autograder.substitutes``) for the
-    kernel into ``directory``. Nothing written here contains solution code or a graded expected output."""
-    from .substitutes import write_substitutes
-
-    manifest, arrays = manifest_and_arrays(assignment, cases, forbidden)
-    directory.mkdir(parents=True, exist_ok=True)
-    (directory / MANIFEST).write_text(json.dumps(manifest, indent=1))
-    np.savez(directory / INPUTS, **arrays)
-    write_substitutes(directory, cases, ref)
-
-
 def read_outputs(path: Path) -> dict[str, dict[str, np.ndarray]]:
     """Load a kernel's ``<question>.npz`` safely: ``{case_id: {"out.0": array, ...}}``.
 

@@ -23,7 +23,7 @@ from pathlib import Path
 import nbformat
 
 from . import assignments, cellsyntax, reference
-from .cases import write_inputs
+from .inputs import write_inputs
 from .engines import BACKENDS, EngineJob, run_nbgrader, run_otter, run_setup_check
 from .feedback import write_feedback
 from .integrity import restore_instructor_cells
@@ -33,8 +33,7 @@ from .nbgrader_course import publish, submitted_timestamps
 from .notebooks import KERNELSPEC
 from .paths import REPO
 from .release import build, build_otter_zip, run_nbgrader_generate, tool_env
-from .report import summary_csv
-from .results import RETRIED, ResultsStore, SubmissionResult, atomic_write_text, grades_csv
+from .results import RETRIED, ResultsStore, SubmissionResult, atomic_write_text, grades_csv, summary_csv
 from .sandbox import Limits, read_output_file
 from .scoring import grader_errors, score_capture_dir, zero_results
 

@@ -11,9 +11,3 @@ KERNEL_SIDE = ("__init__.py", "kernel.py", "checks.py", "forbidden.py", "referen
                "defaults.py")
 BUILD = REPO / "autograder" / "build"  # generated on demand, not committed: build/<aN>/{nbgrader,otter,...}
 
-
-def solution_notebook(assignment: str) -> Path:
-    """The solution notebook of an assignment: solutions/<aN>/<aN>.ipynb (of its course root)."""
-    from .assignments import get
-
-    return get(assignment).notebook

@@ -136,3 +136,24 @@ def grades_csv(results: list[SubmissionResult]) -> str:
             writer.writerow([result.student, result.assignment, q.question, f"{q.score:g}", f"{q.max_score:g}",
                              result.status, result.reason])
     return buffer.getvalue()
+
+
+def questions_of(results: list[SubmissionResult]) -> list[tuple[str, float]]:
+    """(question, max points) in the assignment's order (from the first result that lists them)."""
+    for r in results:
+        if r.questions:
+            return [(q.question, q.max_score) for q in r.questions]
+    return []
+
+
+def summary_csv(results: list[SubmissionResult]) -> str:
+    """One row per student: status, total, maximum, then one column per question."""
+    questions = questions_of(results)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["student", "assignment", "status", "total", "max_score", *[q for q, _ in questions]])
+    for r in sorted(results, key=lambda r: r.student):
+        scores = r.scores()
+        writer.writerow([r.student, r.assignment, r.status, f"{r.score:g}", f"{r.max_score:g}",
+                         *[f"{scores.get(q, 0):g}" for q, _ in questions]])
+    return buffer.getvalue()
