@@ -34,7 +34,7 @@ from .notebooks import KERNELSPEC
 from .paths import REPO
 from .release import build, build_otter_zip, run_nbgrader_generate, tool_env
 from .results import RETRIED, ResultsStore, SubmissionResult, atomic_write_text, grades_csv, summary_csv
-from .sandbox import NOBODY, Limits, default_expose, hidden_from_nobody, read_output_file
+from .sandbox import Limits, read_output_file
 from .scoring import grader_errors, score_capture_dir, zero_results
 
 DEVICES = ("cpu", "cuda", "auto")
@@ -204,10 +204,6 @@ class SetupError(RuntimeError):
 def check_setup(batch: Batch) -> None:
     """Start one kernel exactly as a submission's kernel starts; raise ``SetupError`` if it cannot."""
     config = batch.config
-    if config.isolate and (hidden := hidden_from_nobody(default_expose())) is not None:
-        raise SetupError(f"the sandbox runs each kernel as user nobody (uid {NOBODY}), who cannot enter {hidden}: "
-                         "put the course checkout and its .venv in a folder everyone may enter and read (e.g. "
-                         "/srv/recurrent, or chmod o+rx on each folder above it), or grade with --no-isolate")
     workdir = Path(tempfile.mkdtemp(prefix="setup-check-", dir=batch.root))
     capture = workdir / "capture"
     capture.mkdir()

@@ -182,31 +182,6 @@ def default_expose() -> list[Path]:
     return list(dict.fromkeys(p for p in paths if p.exists()))
 
 
-def hidden_from_nobody(paths, uid: int = NOBODY) -> str | None:
-    """The first of ``paths`` (or a folder above it) that the sandbox's unprivileged user cannot reach,
-    as ``"<path> (mode 0700, owner uid 0)"``; ``None`` when every one is readable. The sandbox runs the
-    kernel as ``uid`` and binds these paths read-only: a clone in a folder only root may enter (as
-    ``mktemp -d`` makes, or a 0700 home) cannot be graded with isolation."""
-    for path in paths:
-        path = Path(path)
-        chain = [*reversed(path.parents), path]
-        for i, node in enumerate(chain):
-            try:
-                info = node.stat()
-            except OSError:
-                break
-            if info.st_uid == uid:
-                continue
-            last = i == len(chain) - 1
-            if not last:
-                need = stat.S_IXOTH  # enter
-            else:
-                need = stat.S_IROTH | (stat.S_IXOTH if stat.S_ISDIR(info.st_mode) else 0)
-            if info.st_mode & need != need:
-                return f"{node} (mode {stat.S_IMODE(info.st_mode):04o}, owner uid {info.st_uid})"
-    return None
-
-
 def prepare_workdir(files: dict, base: Path | None = None, prefix: str = "sandbox-") -> Path:
     """A fresh private directory holding only ``files``: ``{relative path: bytes | source Path}``.
 
