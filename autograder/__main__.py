@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from .assignments import names
+from .defaults import WALL_S
 from .engines import BACKENDS
 from .grade import DEVICES, GradeConfig, SetupError, grade_batch, submissions_problem
 from .sandbox import Limits
@@ -51,8 +52,8 @@ def main(argv: list[str] | None = None) -> int:
     gr.add_argument("--db-url", default=None,
                     help="nbgrader gradebook database URL, e.g. postgresql://user@host/db "
                          "(default: sqlite:///<out>/gradebook.db)")
-    gr.add_argument("--timeout", type=float, default=300.0,
-                    help="wall-clock seconds allowed per submission (default: 300)")
+    gr.add_argument("--timeout", type=float, default=WALL_S,
+                    help=f"wall-clock seconds allowed per submission (default: {WALL_S:g})")
     gr.add_argument("--cpu-limit", type=float, default=Limits().cpu_s,
                     help=f"CPU seconds per submission, all processes together (default: {Limits().cpu_s:g})")
     gr.add_argument("--memory-limit", type=int, default=Limits().memory_mb,
@@ -83,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     gs.add_argument("--assignment", required=True, choices=ASSIGNMENTS, help="which assignment")
     gs.add_argument("--submission", required=True, type=Path, help="folder holding the submitted notebook")
     gs.add_argument("--results", required=True, type=Path, help="where to write Gradescope's results.json")
-    gs.add_argument("--timeout", type=float, default=300.0, help="wall-clock seconds allowed (default: 300)")
+    gs.add_argument("--timeout", type=float, default=WALL_S, help=f"wall-clock seconds allowed (default: {WALL_S:g})")
 
     args = parser.parse_args(argv)
     if args.verb == "gradescope-zip":

@@ -56,6 +56,11 @@ class Assignment:
     def mistakes(self) -> dict:
         return dict(self.spec.MISTAKES)
 
+    @property
+    def forbidden(self) -> dict:
+        """Per question, the names its graded functions must not call (``autograder.forbidden``)."""
+        return dict(getattr(self.spec, "FORBIDDEN", {}))
+
     def relative(self, path) -> str:
         """``path`` relative to the course root when it is inside it (for messages)."""
         try:

@@ -145,15 +145,17 @@ def _arg_spec(case_id: str, key: str, arg, arrays: dict) -> dict:
                     f"(arrays, tensors, numbers, strings, Rng, Config, Global, and dicts/lists of them can)")
 
 
-def manifest_and_arrays(assignment: str, cases: list[Case]) -> tuple[dict, dict]:
-    """The JSON manifest and the arrays the kernel needs to call the student's functions."""
+def manifest_and_arrays(assignment: str, cases: list[Case], forbidden: dict | None = None) -> tuple[dict, dict]:
+    """The JSON manifest and the arrays the kernel needs to call the student's functions.
+    ``forbidden``: the spec's FORBIDDEN (per question, names the student's calls must not reach)."""
     arrays: dict[str, np.ndarray] = {}
     entries = []
     for case in cases:
         entry = {"id": case.id, "question": case.question, "call": case.call, "fn": case.fn,
                  "bwd": case.bwd, "patch": list(case.patch),
                  "keep": None if case.keep is None else list(case.keep),
-                 "budget_s": case.extra.get("budget_s"),  # seconds the call may take (its time is captured)
+                 "budget_s": case.extra.get("budget_s"),
+                 "forbidden": list((forbidden or {}).get(case.question, ())),  # seconds the call may take (its time is captured)
                  "args": [_arg_spec(case.id, f"arg{i}", a, arrays) for i, a in enumerate(case.args)]}
         if case.dout is not None and isinstance(case.dout, np.ndarray):
             arrays[f"{case.id}/dout"] = case.dout
@@ -162,18 +164,6 @@ def manifest_and_arrays(assignment: str, cases: list[Case]) -> tuple[dict, dict]
             entry["dout"] = _arg_spec(case.id, "dout", case.dout, arrays)
         entries.append(entry)
     return {"assignment": assignment, "cases": entries}, arrays
-
-
-def write_inputs(directory: Path, assignment: str, cases: list[Case], ref) -> None:
-    """Write manifest.json, inputs.npz and the substitute table (``autograder.substitutes``) for the
-    kernel into ``directory``. Nothing written here contains solution code or a graded expected output."""
-    from .substitutes import write_substitutes
-
-    manifest, arrays = manifest_and_arrays(assignment, cases)
-    directory.mkdir(parents=True, exist_ok=True)
-    (directory / MANIFEST).write_text(json.dumps(manifest, indent=1))
-    np.savez(directory / INPUTS, **arrays)
-    write_substitutes(directory, cases, ref)
 
 
 def read_outputs(path: Path) -> dict[str, dict[str, np.ndarray]]:

@@ -110,11 +110,20 @@ def _raiser(exc: BaseException, names) -> str | None:
     return None
 
 
-def run_checks(question: str, checks: list, expected: dict, env: dict) -> None:
+def run_checks(question: str, checks: list, expected: dict, env: dict, forbidden: tuple = (),
+               graded: tuple = ()) -> None:
     """Run the checks of ``question`` in order against the notebook's namespace ``env``, up to the first
-    failure; raise one ``AssertionError`` saying what failed (nothing is printed when all pass)."""
+    failure; raise one ``AssertionError`` saying what failed (nothing is printed when all pass).
+    ``forbidden``: the names the ``graded`` functions must not call (``autograder.forbidden``): said first."""
+    from contextlib import nullcontext
+
+    from .forbidden import message, public_watch
+
     lines, not_attempted, passed = [], [], 0
-    for check in checks:
+    watch = None
+    if forbidden:
+        lines, watch = public_watch(question, graded, env, forbidden)
+    for check in checks if not lines else ():
         args = _arguments(check, env)
         missing = [name for name, value in args.items() if value is None]
         if missing:
@@ -122,7 +131,7 @@ def run_checks(question: str, checks: list, expected: dict, env: dict) -> None:
             continue
         _STACK.append(_State(expected[check.__name__]))
         try:
-            with np.errstate(all="ignore"):
+            with np.errstate(all="ignore"), (watch.watching() if watch else nullcontext()):
                 check(**args)
             passed += 1
         except NotImplementedError as exc:
@@ -136,6 +145,9 @@ def run_checks(question: str, checks: list, expected: dict, env: dict) -> None:
             lines.append(f"{check.__name__}: {where or 'your code'} raised {type(exc).__name__}: {exc}")
         finally:
             _STACK.pop()
+            if watch is not None and watch.hit is not None:
+                caller = next((name for name in args if name in graded), check.__name__)
+                lines.insert(0, message(caller, watch.hit, question))
         if lines:  # the first failure is the one to fix; later checks build on what it checks
             break
     if not_attempted and not lines and not passed:

@@ -17,7 +17,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .paths import REPO
+from .paths import KERNEL_SIDE, REPO
 from .sandbox import Limits, RunResult, default_expose, run_limited
 
 BACKENDS = ("nbgrader", "otter")
@@ -41,7 +41,7 @@ class EngineJob:
 def _run(job: EngineJob, cmd: list[str], cwd: Path) -> RunResult:
     options = {}
     if job.isolate:
-        kernel_side = [REPO / "autograder" / name for name in ("kernel.py",)]
+        kernel_side = [REPO / "autograder" / name for name in KERNEL_SIDE]
         options = {"workdir": job.workdir, "expose": default_expose() + kernel_side + list(job.expose)}
     return run_limited(cmd, cwd, job.env, job.limits, job.workdir / "engine.log", isolate=job.isolate, **options)
 

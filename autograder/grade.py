@@ -23,7 +23,7 @@ from pathlib import Path
 import nbformat
 
 from . import assignments, cellsyntax, reference
-from .cases import write_inputs
+from .inputs import write_inputs
 from .engines import BACKENDS, EngineJob, run_nbgrader, run_otter, run_setup_check
 from .feedback import write_feedback
 from .integrity import restore_instructor_cells
@@ -33,8 +33,7 @@ from .nbgrader_course import publish, submitted_timestamps
 from .notebooks import KERNELSPEC
 from .paths import REPO
 from .release import build, build_otter_zip, run_nbgrader_generate, tool_env
-from .report import summary_csv
-from .results import RETRIED, ResultsStore, SubmissionResult, atomic_write_text, grades_csv
+from .results import RETRIED, ResultsStore, SubmissionResult, atomic_write_text, grades_csv, summary_csv
 from .sandbox import Limits, read_output_file
 from .scoring import grader_errors, score_capture_dir, zero_results
 
@@ -108,7 +107,7 @@ def prepare_batch(config: GradeConfig, root: Path) -> Batch:
     cases = a.spec.hidden_cases(ref)
     tree = build(config.assignment, root / "build")  # the nbgrader tree and otter files, from the two sources
     inputs = root / "inputs"
-    write_inputs(inputs, config.assignment, cases, ref)
+    write_inputs(inputs, config.assignment, cases, ref, a.forbidden)
     public_tests = a.release_dir / "tests"  # the committed release: what students ran
     manifest = json.loads((inputs / "manifest.json").read_text())
     manifest["public_tests_dir"] = str(public_tests)
@@ -392,7 +391,7 @@ def grade_batch(config: GradeConfig, progress=print) -> BatchResults:
                 progress(f"{sub.student}: warning: {line}")
         out.mkdir(parents=True, exist_ok=True)
         if not todo:  # nothing to run: no preparation; the tables are rewritten from the store
-            results = BatchResults((store.get(s) for s in found if store.has(s)), found=list(found))
+            results = BatchResults((r for r in map(store.read, found) if r is not None), found=list(found))
             atomic_write_text(out / "grades.csv", grades_csv(results))
             atomic_write_text(out / "grades_summary.csv", summary_csv(results))
             return results
@@ -406,15 +405,20 @@ def grade_batch(config: GradeConfig, progress=print) -> BatchResults:
         def work(item):
             student, notebook = item
             result = grade_one(batch, student, notebook)
-            if config.question is not None and store.has(student):
-                result = merge_question(store.get(student), result, config.question)
+            if result.status == "engine_error":  # the engine failed without a limit or a dead kernel: once more
+                first = result.reason
+                result = grade_one(batch, student, notebook)
+                result.notes.append(f"the engine failed once and was run again (first run: {first[:200]})")
+            if config.question is not None and (stored := store.read(student)) is not None:
+                result = merge_question(stored, result, config.question)
             store.put(result)  # durable before the next one starts
             progress(f"{student}: {result.score:g}/{result.max_score:g} ({result.status}, {result.seconds:.1f} s)")
             return result
 
         with ThreadPoolExecutor(max_workers=max(1, config.jobs)) as pool:
             list(pool.map(work, todo.items()))
-        results = BatchResults((store.get(s) for s in found if store.has(s)), graded=list(todo), found=list(found))
+        results = BatchResults((r for r in map(store.read, found) if r is not None), graded=list(todo),
+                               found=list(found))
         atomic_write_text(out / "grades.csv", grades_csv(results))
         atomic_write_text(out / "grades_summary.csv", summary_csv(results))
         if config.gradebook:

@@ -27,6 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
+from . import forbidden as _forbidden
+
 IN_ENV, OUT_ENV = "RECURRENT_CAPTURE_IN", "RECURRENT_CAPTURE_OUT"
 SUBSTITUTES = "substitutes.npz"
 
@@ -214,7 +216,8 @@ def _patched(env: dict, names: list[str], reference):
     try:
         for name in names:
             own = saved[name] if saved[name] is not _MISSING else None
-            env[name] = reference.wrap(name, own) if hasattr(reference, "wrap") else getattr(reference, name)
+            served = reference.wrap(name, own) if hasattr(reference, "wrap") else getattr(reference, name)
+            env[name] = _forbidden.unwatched(served)  # what a substitute runs is not the student's call
         yield
     finally:
         for name, value in saved.items():
@@ -289,6 +292,32 @@ def _student_error(exc: BaseException) -> dict:
     return {"error": np.array(f"{type(exc).__name__}: {str(exc)[:300]}")}
 
 
+class _NoWatch:
+    hit = None
+
+    @contextmanager
+    def watching(self):
+        yield self
+
+
+def _watch(case: dict, env: dict, graded: list[str]):
+    """The profile watch for one case's call, and the outputs of a static forbidden hit (else ``None``)."""
+    names = case.get("forbidden") or ()
+    if not names:
+        return _NoWatch(), None
+    functions = [env[name] for name in graded if callable(env.get(name))]
+    mentioned = set().union(*(_forbidden.mentioned_modules(fn, env, case["patch"]) for fn in functions))
+    try:
+        targets = _forbidden.Targets(names, import_missing=False, mentioned=mentioned)
+    except _forbidden.ForbiddenNameError as exc:
+        raise CaptureError(f"FORBIDDEN name of {case['question']} does not resolve in the kernel: {exc}") from exc
+    for name, fn in zip(graded, functions):
+        hit = _forbidden.static_hit(fn, env, targets, case["patch"])
+        if hit is not None:
+            return None, {"forbidden": np.array(_forbidden.message(name, hit, case["question"]))}
+    return _forbidden.Watch(targets), None
+
+
 def run_case(case: dict, arrays, env: dict, reference) -> dict:
     """Call the student's code for one case; return flat outputs (or an ``error`` entry if the student's
     code raised). A value the grader cannot capture raises ``CaptureError`` (a grader error)."""
@@ -302,24 +331,35 @@ def run_case(case: dict, arrays, env: dict, reference) -> dict:
         fn = env.get(case["fn"])
         if not callable(fn):
             return {"error": np.array(f"NameError: function {case['fn']} is not defined")}
+        graded = [case["fn"]] + ([case["bwd"]] if case["call"] == "fwd_bwd" else [])
+        watch, hit = _watch(case, env, graded)
+        if hit is not None:
+            return hit
         args = [_build_arg(spec, arrays, env) for spec in case["args"]]
+        phase = case["fn"]
         try:
-            if case["call"] == "fwd_bwd":
-                forward_out, cache = fn(*args)
-                dout = _build_arg(case["dout"], arrays, env) if isinstance(case["dout"], dict) \
-                    else np.array(arrays[case["dout"]])
-                start = time.perf_counter()
-                grads = env[case["bwd"]](dout, cache)
-                seconds = time.perf_counter() - start  # the backward alone (a per-call budget may apply)
-            else:
-                start = time.perf_counter()
-                result = fn(*args)
-                seconds = time.perf_counter() - start
-                if case["keep"] is not None:  # e.g. only next_h of (next_h, cache)
-                    result = tuple(result[i] for i in case["keep"])
-                    result = result[0] if len(result) == 1 else result
+            with watch.watching():
+                if case["call"] == "fwd_bwd":
+                    forward_out, cache = fn(*args)
+                    phase = case["bwd"]
+                    dout = _build_arg(case["dout"], arrays, env) if isinstance(case["dout"], dict) \
+                        else np.array(arrays[case["dout"]])
+                    start = time.perf_counter()
+                    grads = env[case["bwd"]](dout, cache)
+                    seconds = time.perf_counter() - start  # the backward alone (a per-call budget may apply)
+                else:
+                    start = time.perf_counter()
+                    result = fn(*args)
+                    seconds = time.perf_counter() - start
+                    if case["keep"] is not None:  # e.g. only next_h of (next_h, cache)
+                        result = tuple(result[i] for i in case["keep"])
+                        result = result[0] if len(result) == 1 else result
         except Exception as exc:  # the student's exception is an outcome, not a crash
+            if watch.hit is not None:
+                return {"forbidden": np.array(_forbidden.message(phase, watch.hit, case["question"]))}
             return _student_error(exc)
+        if watch.hit is not None:
+            return {"forbidden": np.array(_forbidden.message(phase, watch.hit, case["question"]))}
     if case.get("budget_s") is not None:
         out["seconds"] = np.array(seconds)
     try:

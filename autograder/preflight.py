@@ -11,7 +11,7 @@ from __future__ import annotations
 import inspect
 import re
 
-from . import assignments, notebooks, reference
+from . import assignments, forbidden, notebooks, reference
 
 POINTS_RE = re.compile(r"\(([0-9]+(?:\.[0-9]+)?) points?\)")
 
@@ -75,6 +75,8 @@ def problems(name: str) -> list[str]:
         if abs(total - points) > 1e-9:
             found.append(f"{spec_file}:{q_line}: {q} is worth {points:g} points but its hidden cases add up to {total:g}")
 
+    found += _forbidden_problems(a, spec_file, spec_text, questions, cases, ref)
+
     regions = notebooks.solution_regions(nb)
     for mname, mistake in a.mistakes.items():
         line = _line_of(spec_text, f'"{mname}"')
@@ -95,6 +97,32 @@ def problems(name: str) -> list[str]:
                     line = inspect.getsourcelines(fn)[1]
                     found.append(f"{spec_file}:{line}: self-check {fn.__name__} takes {param}, which {nb_file} "
                                  f"does not define")
+    return found
+
+
+def _forbidden_problems(a, spec_file, spec_text, questions, cases, ref) -> list[str]:
+    """Every FORBIDDEN name resolves, belongs to a question, and the reference's graded functions call none."""
+    found: list[str] = []
+    line = _line_of(spec_text, "FORBIDDEN")
+    env = vars(ref)
+    for q, names in getattr(a.spec, "FORBIDDEN", {}).items():
+        if q not in questions:
+            found.append(f"{spec_file}:{line}: FORBIDDEN names {q}, which QUESTIONS does not list")
+            continue
+        if isinstance(names, str):
+            found.append(f"{spec_file}:{line}: FORBIDDEN[{q!r}] must be a tuple of dotted names, not a string")
+            continue
+        try:
+            targets = forbidden.Targets(names)
+        except forbidden.ForbiddenNameError as exc:
+            found.append(f"{spec_file}:{line}: FORBIDDEN[{q!r}] names {exc}")
+            continue
+        graded = {n for c in cases if c.question == q and c.call != "global" for n in (c.fn, c.bwd) if n}
+        skip = {n for c in cases if c.question == q for n in c.patch}
+        for fn in sorted(graded):
+            hit = forbidden.static_hit(getattr(ref, fn, None), env, targets, skip) if callable(getattr(ref, fn, None)) else None
+            if hit is not None:
+                found.append(f"{spec_file}:{line}: the reference's {fn} calls {hit}, which FORBIDDEN[{q!r}] forbids")
     return found
 
 

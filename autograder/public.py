@@ -34,12 +34,12 @@ name = "{question}"
 
 FOOTER = '''
 
-CHECKS = [{names}]
+CHECKS = [{names}]{forbidden}
 
 
 @test_case(name="{question}", points=None, hidden=False)
 def {question}(env):
-    run_checks("{question}", CHECKS, EXPECTED, env)
+    run_checks("{question}", CHECKS, EXPECTED, env{forbidden_args})
 '''
 
 
@@ -138,5 +138,9 @@ def render(assignment: str, question: str, spec, ref) -> str:
     text += "EXPECTED = {\n" + "".join(f"    {name!r}: {literal(values, 12)},\n" for name, values in expected.items()) + "}\n"
     for fn in fns:
         text += "\n\n" + _source(fn) + "\n"
-    text += FOOTER.format(question=question, names=", ".join(fn.__name__ for fn in fns))
+    names = tuple(getattr(spec, "FORBIDDEN", {}).get(question, ()))
+    text += FOOTER.format(question=question, names=", ".join(fn.__name__ for fn in fns),
+                          forbidden=f"\nFORBIDDEN = {names!r}  # graded functions must not call these\n"
+                                    f"GRADED = {tuple(functions)!r}" if names else "",
+                          forbidden_args=", FORBIDDEN, GRADED" if names else "")
     return text

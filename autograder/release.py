@@ -27,7 +27,7 @@ from pathlib import Path
 import nbformat
 
 from . import assignments, notebooks, reference
-from .paths import REPO
+from .paths import KERNEL_SIDE, REPO
 
 HIDDEN_CELL = '''# The hidden tests of {q} run here when your notebook is graded; leave this cell as it is.
 ### BEGIN HIDDEN TESTS
@@ -166,9 +166,6 @@ def build_otter_zip(build: Build, target: Path | None = None) -> Path:
     return target
 
 
-# The grading code that runs inside the student's kernel (it decides nothing): shipped to otter and
-# exposed to the sandbox. ``checks`` runs the self-checks.
-KERNEL_SIDE = ("__init__.py", "kernel.py", "checks.py", "reference.py", "paths.py")
 
 
 def public_tests(assignment: str) -> dict[str, str]:

@@ -20,7 +20,7 @@ import statistics
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from .results import ResultsStore, SubmissionResult
+from .results import ResultsStore, SubmissionResult, questions_of, summary_csv  # noqa: F401 (re-exported)
 
 TOP_MESSAGES = 5  # verdict messages listed per question
 _NUMBER = re.compile(r"(?<![\w.])[-+]?\d+(?:\.\d+)?(?:e[-+]?\d+)?(?![\w])")
@@ -39,27 +39,6 @@ def load_results(out: Path) -> list[SubmissionResult]:
     if len(assignments) > 1:
         raise ValueError(f"{folder} mixes assignments {assignments}: grade each into its own --out folder")
     return results
-
-
-def questions_of(results: list[SubmissionResult]) -> list[tuple[str, float]]:
-    """(question, max points) in the assignment's order (from the first result that lists them)."""
-    for r in results:
-        if r.questions:
-            return [(q.question, q.max_score) for q in r.questions]
-    return []
-
-
-def summary_csv(results: list[SubmissionResult]) -> str:
-    """One row per student: status, total, maximum, then one column per question."""
-    questions = questions_of(results)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["student", "assignment", "status", "total", "max_score", *[q for q, _ in questions]])
-    for r in sorted(results, key=lambda r: r.student):
-        scores = r.scores()
-        writer.writerow([r.student, r.assignment, r.status, f"{r.score:g}", f"{r.max_score:g}",
-                         *[f"{scores.get(q, 0):g}" for q, _ in questions]])
-    return buffer.getvalue()
 
 
 def message_key(message: str) -> str:

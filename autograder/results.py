@@ -101,9 +101,15 @@ class ResultsStore:
 
     def status(self, student: str) -> str | None:
         """The stored status, or None if not graded (or the record is unreadable: grade it again)."""
+        stored = self.read(student)
+        return None if stored is None else stored.status
+
+    def read(self, student: str) -> SubmissionResult | None:
+        """The stored result, or None when there is none or it cannot be read (corrupt, or written by an
+        older grader with other fields): such a record is graded again, never a crash."""
         try:
-            return self.get(student).status
-        except (OSError, ValueError, TypeError, KeyError):
+            return self.get(student)
+        except (OSError, ValueError, TypeError, KeyError, AttributeError):
             return None
 
     def put(self, result: SubmissionResult) -> None:
@@ -113,8 +119,8 @@ class ResultsStore:
         return SubmissionResult.from_json(self.path(student).read_text(encoding="utf-8"))
 
     def all(self) -> list[SubmissionResult]:
-        return [SubmissionResult.from_json(p.read_text(encoding="utf-8"))
-                for p in sorted(self.directory.glob("*.json"))]
+        """Every readable record (an unreadable one is skipped here and graded again by the next run)."""
+        return [r for r in (self.read(p.stem) for p in sorted(self.directory.glob("*.json"))) if r is not None]
 
 
 CSV_COLUMNS = ("student", "assignment", "question", "score", "max_score", "status", "reason")
@@ -129,4 +135,25 @@ def grades_csv(results: list[SubmissionResult]) -> str:
         for q in result.questions:
             writer.writerow([result.student, result.assignment, q.question, f"{q.score:g}", f"{q.max_score:g}",
                              result.status, result.reason])
+    return buffer.getvalue()
+
+
+def questions_of(results: list[SubmissionResult]) -> list[tuple[str, float]]:
+    """(question, max points) in the assignment's order (from the first result that lists them)."""
+    for r in results:
+        if r.questions:
+            return [(q.question, q.max_score) for q in r.questions]
+    return []
+
+
+def summary_csv(results: list[SubmissionResult]) -> str:
+    """One row per student: status, total, maximum, then one column per question."""
+    questions = questions_of(results)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["student", "assignment", "status", "total", "max_score", *[q for q, _ in questions]])
+    for r in sorted(results, key=lambda r: r.student):
+        scores = r.scores()
+        writer.writerow([r.student, r.assignment, r.status, f"{r.score:g}", f"{r.max_score:g}",
+                         *[f"{scores.get(q, 0):g}" for q, _ in questions]])
     return buffer.getvalue()

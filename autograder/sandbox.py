@@ -55,6 +55,11 @@ from collections import deque
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+try:
+    from .defaults import WALL_S
+except ImportError:  # run as the inner script (``python -I -S sandbox.py --inner``): its limits come in its spec
+    WALL_S = None
+
 NOBODY = 65534
 REPO = Path(__file__).resolve().parents[1]
 STATUSES = ("ok", "error", "timeout", "cpu_limit", "memory", "output_limit", "killed", "sandbox_error")
@@ -80,7 +85,7 @@ SOURCE_DIGEST = _source_digest()
 class Limits:
     """Per-run limits. ``None`` disables one. Defaults are far above what a course notebook uses."""
 
-    wall_s: float | None = 900.0  # wall-clock seconds for the whole command, kernel start included
+    wall_s: float | None = WALL_S  # wall-clock seconds for the whole command, kernel start included
     cpu_s: float | None = 1800.0  # CPU seconds summed over every process (torch uses several cores)
     memory_mb: int | None = 4096  # memory of all processes together (cgroup); else per-process address space
     max_processes: int | None = 512  # tasks (processes + threads) at once: cgroup pids, else RLIMIT_NPROC
@@ -171,7 +176,9 @@ def default_expose() -> list[Path]:
     # A symlinked environment (``.venv -> /elsewhere/venv``) is exposed where it really lives too:
     # binding the link alone leaves its target hidden, and nothing can start.
     paths = [Path(sys.prefix), Path(sys.prefix).resolve(), python_home, REPO / "utils"]
-    paths += [REPO / "autograder" / name for name in ("__init__.py", "kernel.py", "checks.py", "reference.py", "paths.py")]
+    from .paths import KERNEL_SIDE
+
+    paths += [REPO / "autograder" / name for name in KERNEL_SIDE]
     return list(dict.fromkeys(p for p in paths if p.exists()))
 
 

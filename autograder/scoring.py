@@ -35,6 +35,8 @@ def score_question(question: str, max_score: float, cases: list[Case], captured:
         elif "grader_error" in captured[case.id]:  # the grader's own failure, not the student's
             passed = False
             message = f"{GRADER_ERROR}: {captured[case.id]['grader_error']} (instructor: fix the case or the capture)"
+        elif "forbidden" in captured[case.id]:  # the graded function called what its question forbids
+            passed, message = False, str(captured[case.id]["forbidden"])
         else:
             try:
                 outcome = case.check(case, captured[case.id], ref)

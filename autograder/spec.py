@@ -8,6 +8,9 @@ A spec is a plain Python module next to the solution notebook. It defines
 * ``PUBLIC = {"q1": [check, ...], ...}``: the self-check functions (``autograder.checks``); module-level
   constants they use are copied into the student's test file as literals, ``FromReference`` values
   are computed with the reference first (a cache made by the reference forward, for example);
+* ``FORBIDDEN = {"q1": ("utils.rnn.rnn_step_forward", "torch.nn.RNNCell"), ...}`` (optional): per
+  question, dotted names of functions, classes or modules its graded functions must not call
+  (``autograder.forbidden``); a hidden case that calls one fails with a message naming it;
 * ``MISTAKES = {name: Mistake(question, old, new, what)}``: example submissions, each the reference with
   ``old`` replaced by ``new`` once inside a solution region; each must lose points in ``question`` only.
 

@@ -121,7 +121,7 @@ def test_a_run_that_grades_nobody_exits_non_zero(tmp_path, capsys, engines):
         notebook(subs / f"{student}.ipynb")
     engines.status = "engine_error"
     code, stdout, stderr = grade(capsys, "--submissions", subs, "--out", tmp_path / "graded")
-    assert code == 1 and engines.graded == ["ann", "bob"]
+    assert code == 1 and engines.graded == ["ann", "ann", "bob", "bob"]  # each engine_error run once more
     assert stderr.strip().splitlines() == [
         "error: could grade nobody: all 2 submissions of this run failed with engine_error (first, ann: stub "
         "failure). This is most likely the grading set-up, not the students: fix it and run again (grader_error "
@@ -232,3 +232,72 @@ def test_a_lecture_is_bad_notebook_and_two_copies_are_flagged_on_the_console(tmp
     assert "graded a1-Copy1.ipynb, by the rule: the copy with the most answered cells" in stdout
     assert engines.submissions["bob"].warnings[0].startswith("2 copies of a1 in bob/")  # -> its feedback notes
     assert "ann.ipynb is not assignment a1" in (out / "feedback" / "ann.html").read_text()
+
+
+def test_every_default_wall_timeout_is_the_one_constant(monkeypatch):
+    """Limits, both command lines and nbgrader's cell timeout take autograder.defaults.WALL_S."""
+    import argparse
+    import runpy
+    from pathlib import Path
+
+    import autograder.__main__ as cli
+    from autograder.defaults import WALL_S
+    from autograder.sandbox import Limits
+
+    assert Limits().wall_s == WALL_S
+    parsers = []
+
+    def stop(parser, *args, **kwargs):
+        parsers.append(parser)
+        raise SystemExit(0)
+
+    monkeypatch.setattr(argparse.ArgumentParser, "parse_args", stop)
+    with pytest.raises(SystemExit):
+        cli.main([])
+    verbs = next(a for a in parsers[0]._actions if isinstance(a, argparse._SubParsersAction)).choices
+    timeouts = {name: next(o.default for o in sub._actions if "--timeout" in o.option_strings)
+                for name, sub in verbs.items() if any("--timeout" in o.option_strings for o in sub._actions)}
+    assert timeouts == {"grade": WALL_S, "gradescope-run": WALL_S}
+
+    class Config:
+        def __getattr__(self, name):
+            value = types.SimpleNamespace()
+            object.__setattr__(self, name, value)
+            return value
+
+    config = Config()
+    runpy.run_path(str(Path(cli.__file__).with_name("nbgrader_config.py")), {"get_config": lambda: config})
+    assert config.Execute.timeout == WALL_S
+
+
+def test_an_engine_error_is_retried_once(tmp_path, capsys, engines, monkeypatch):
+    subs, out = tmp_path / "submitted", tmp_path / "graded"
+    notebook(subs / "ann.ipynb")
+    outcomes = iter(["engine_error", "ok"])
+    stub = grade_module.grade_one
+
+    def flaky(batch, student, submission):
+        stub(batch, student, submission)
+        return result(student, next(outcomes))
+
+    monkeypatch.setattr(grade_module, "grade_one", flaky)
+    code, stdout, _ = grade(capsys, "--submissions", subs, "--out", out)
+    assert code == 0 and engines.graded == ["ann", "ann"]
+    stored = ResultsStore(out / "results").get("ann")
+    assert stored.status == "ok"
+    assert "the engine failed once and was run again (first run: stub failure)" in stored.notes
+
+
+def test_corrupt_and_old_records_do_not_crash_the_batch(tmp_path, capsys, engines):
+    subs, out = tmp_path / "submitted", tmp_path / "graded"
+    for student in ("ann", "bob", "cyd"):
+        notebook(subs / f"{student}.ipynb")
+    results = out / "results"
+    ResultsStore(results).put(result("ann"))
+    (results / "bob.json").write_text('{"student": "bob", "sco')  # torn by a crash
+    (results / "cyd.json").write_text('{"student": "cyd", "status": "ok", "total": 3}')  # an older grader's
+    code, stdout, err = grade(capsys, "--submissions", subs, "--out", out, "--question", "q1")
+    assert code == 0, err
+    assert sorted(engines.graded) == ["ann", "bob", "cyd"]
+    assert {r.student for r in ResultsStore(results).all()} == {"ann", "bob", "cyd"}
+    assert len((out / "grades.csv").read_text().splitlines()) == 1 + 3 * len(QUESTIONS)

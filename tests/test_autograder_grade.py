@@ -88,7 +88,7 @@ def test_a1_scores_are_as_before(graded_all):
               "q6_temperature_multiplies": 17, "q7_gradient_ascent": 16}
     added = {"q1_cs231n_layout": 16, "q1_dprev_h_transposed": 17, "q1_dW_hh_transposed": 17, "q1_one_bias": 16,
              "q2_upstream_only_at_the_end": 17.5, "q4_summed_over_time": 16.5, "q7_sqrt_memory_multiplies": 16,
-             "q7_plain_sgd": 16}
+             "q7_plain_sgd": 16, "q1_delegates_to_utils": 16}
     for backend in ("nbgrader", "otter"):
         assert {s: r.score for s, r in graded_all["a1", backend][1].items()} == {**before, **added}
 

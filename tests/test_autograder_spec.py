@@ -27,7 +27,7 @@ class Graded:
         self.a = assignments.get(name)
         self.ref = reference.load(name)
         self.cases = self.a.spec.hidden_cases(self.ref)
-        self.manifest, self.arrays = manifest_and_arrays(name, self.cases)
+        self.manifest, self.arrays = manifest_and_arrays(name, self.cases, self.a.forbidden)
 
     def namespace(self, old: str | None = None, new: str | None = None) -> dict:
         """The solution's library cells as a fresh module, optionally with one text substitution; the

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from autograder import assignments, reference
-from autograder.cases import write_inputs
+from autograder.inputs import write_inputs
 from autograder.kernel import SUBSTITUTES, CacheToken, Substitutes, _patched, call_key
 
 REF = reference.load("a1")

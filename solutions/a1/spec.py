@@ -21,6 +21,20 @@ from autograder.verdicts import (TOL, TOL32, build_args, check_against_reference
                                  check_values, error, memo, verdict)
 
 QUESTIONS = {"q1": 3.0, "q2": 4.0, "q3": 2.0, "q4": 3.0, "q5": 2.0, "q6": 2.0, "q7": 3.0}
+# The course package and torch implement most questions: a graded function that calls its own
+# implementation there earns nothing for it (autograder.forbidden; the notebook says so).
+FORBIDDEN = {
+    "q1": ("utils.rnn.rnn_step_forward", "utils.rnn.rnn_step_backward", "utils.layers", "torch.nn.RNNCell",
+           "torch.rnn_tanh_cell"),
+    "q2": ("utils.rnn.rnn_forward", "utils.rnn.rnn_backward", "utils.rnn.rnn_step_forward",
+           "utils.rnn.rnn_step_backward", "utils.layers", "torch.nn.RNN", "torch.rnn_tanh"),
+    "q3": ("torch.nn.Embedding", "torch.nn.functional.embedding", "torch.embedding"),
+    "q4": ("utils.charlm.temporal_softmax_loss", "utils.charlm.softmax", "torch.nn.functional.cross_entropy",
+           "torch.nn.CrossEntropyLoss", "torch.nn.functional.log_softmax"),
+    "q5": ("utils.clip", "torch.nn.utils.clip_grad_norm_", "torch.nn.utils.clip_grad.clip_grad_norm_"),
+    "q6": ("utils.charlm.softmax", "utils.charlm.sample", "torch.softmax", "torch.nn.functional.softmax"),
+    "q7": ("utils.charlm.train_lm", "utils.train", "torch.optim.Adagrad"),
+}
 LOSS_TARGET = 1.0  # nats per character of evaluate_loss (stated in the notebook)
 BACKWARD_BUDGET_S = 5.0  # the large BPTT case: the analytic backward takes ~10 ms, differencing minutes
 STEP_GRADS = ("dx", "dprev_h", "dW_ih", "dW_hh", "db_ih", "db_hh")
@@ -595,6 +609,10 @@ MISTAKES = {
     "q1_one_bias": Mistake(
         "q1", "np.tanh(x @ W_ih.T + b_ih + prev_h @ W_hh.T + b_hh)", "np.tanh(x @ W_ih.T + b_ih + prev_h @ W_hh.T)",
         "rnn_step_forward forgets the second bias", "add both biases"),
+    "q1_delegates_to_utils": Mistake(
+        "q1", "next_h = np.tanh(x @ W_ih.T + b_ih + prev_h @ W_hh.T + b_hh)\n    cache",
+        "import utils.rnn\n    next_h, _ = utils.rnn.rnn_step_forward(x, prev_h, W_ih, W_hh, b_ih, b_hh)\n    cache",
+        "rnn_step_forward calls the course package's utils.rnn.rnn_step_forward", "does not allow"),
     "q2_dW_not_summed_over_time": Mistake(
         "q2", "dW_ih += dW_ih_t", "dW_ih = dW_ih_t",
         "rnn_backward keeps only the last step's contribution to dW_ih", "dW_ih is wrong"),

@@ -40,8 +40,10 @@ def small_gradients_untouched(clip_grad_norm):
 
 
 CHECKS = [total_norm_is_global, clipped_to_max_norm, small_gradients_untouched]
+FORBIDDEN = ('utils.clip', 'torch.nn.utils.clip_grad_norm_', 'torch.nn.utils.clip_grad.clip_grad_norm_')  # graded functions must not call these
+GRADED = ('clip_grad_norm',)
 
 
 @test_case(name="q5", points=None, hidden=False)
 def q5(env):
-    run_checks("q5", CHECKS, EXPECTED, env)
+    run_checks("q5", CHECKS, EXPECTED, env, FORBIDDEN, GRADED)
