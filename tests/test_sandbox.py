@@ -26,7 +26,7 @@ import nbformat
 import psutil
 import pytest
 
-from autograder import sandbox
+from autograder import paths, sandbox
 from autograder.sandbox import Limits, prepare_workdir, read_output_file, run_limited, run_sandboxed
 
 REPO = Path(__file__).resolve().parents[1]
@@ -295,7 +295,9 @@ def test_instructor_files_are_hidden(tmp_path, instructor_secret):
             assert not outcome[str(target)].startswith("ok"), f"{target} readable: {outcome[str(target)]}"
         visible = listing[str(REPO)].removeprefix("ok:").split(",")
         assert sorted(visible) == [".venv", "autograder", "utils"]
-        assert listing[str(REPO / "autograder")] == "ok:__init__.py,checks.py,kernel.py,paths.py,reference.py"
+        # exactly the kernel-side files (autograder/paths.py KERNEL_SIDE), no instructor module
+        assert listing[str(REPO / "autograder")] == "ok:" + ",".join(sorted(paths.KERNEL_SIDE))
+        assert "cases.py" not in paths.KERNEL_SIDE and "spec.py" not in paths.KERNEL_SIDE
         assert str(instructor_secret) in result.isolation.hidden
     else:
         assert "no hidden paths" in " ".join(result.isolation.not_enforced)
