@@ -3,6 +3,11 @@
 The solution notebook is the only place the answers are written. This module executes the
 notebook's library cells (nbgrader ids ending in ``-solution`` or ``-given``) in a fresh
 namespace, so the clean grading process and the tests use exactly the published answers.
+
+A *training cell* (id ending in ``-train-given``: the notebook trains the student's model with the student's
+code, ``model = train(...)``) is a library cell for a student's namespace, but the reference skips it: a
+verdict scores the student's trained model on fresh data and never needs a trained reference, so loading
+the reference (once per grading process, and in release and pre-flight) does not pay for a training run.
 """
 
 from __future__ import annotations
@@ -18,16 +23,26 @@ import numpy as np
 
 
 LIBRARY_SUFFIXES = ("-solution", "-given")
+TRAINING_SUFFIX = "-train-given"
 
 
-def library_cells(nb) -> list[str]:
-    """Sources of the cells that define functions and data (not checks, not demos)."""
+def grade_id(cell) -> str:
+    return cell.metadata.get("nbgrader", {}).get("grade_id", "")
+
+
+def library_cells(nb, training: bool = True) -> list[str]:
+    """Sources of the cells that define functions and data (not checks, not demos); with
+    ``training=False``, without the training cells."""
     out = []
     for cell in nb.cells:
-        gid = cell.metadata.get("nbgrader", {}).get("grade_id", "")
-        if cell.cell_type == "code" and gid.endswith(LIBRARY_SUFFIXES):
+        gid = grade_id(cell)
+        if cell.cell_type == "code" and gid.endswith(LIBRARY_SUFFIXES) and (training or not is_training(cell)):
             out.append(cell.source)
     return out
+
+
+def is_training(cell) -> bool:
+    return grade_id(cell).endswith(TRAINING_SUFFIX)
 
 
 def load_module(path: Path) -> types.ModuleType:
@@ -38,7 +53,7 @@ def load_module(path: Path) -> types.ModuleType:
     sys.modules[module.__name__] = module  # dataclasses look their module up here
     env = module.__dict__
     env.update(np=np, dataclass=dataclasses.dataclass, field=dataclasses.field)
-    for source in library_cells(nb):
+    for source in library_cells(nb, training=False):
         exec(compile(source, str(path), "exec"), env)
     return module
 

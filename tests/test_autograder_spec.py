@@ -4,6 +4,8 @@ assignment (``solutions/<aN>/``) adds its rows here with no new test code."""
 
 from __future__ import annotations
 
+import ast
+import copy
 import dataclasses
 import sys
 import types
@@ -28,19 +30,43 @@ class Graded:
         self.ref = reference.load(name)
         self.cases = self.a.spec.hidden_cases(self.ref)
         self.manifest, self.arrays = manifest_and_arrays(name, self.cases, self.a.forbidden)
+        self._trained: dict[int, dict] = {}
 
     def namespace(self, old: str | None = None, new: str | None = None) -> dict:
         """The solution's library cells as a fresh module, optionally with one text substitution; the
-        cells a notebook runs after its solutions (``-given``) run too, in notebook order."""
-        source = "\n\n".join(reference.library_cells(notebooks.read(self.a.notebook)))
+        cells a notebook runs after its solutions (``-given``) run too, in notebook order.
+
+        A training cell (``-train-given``) runs once per assignment: a variant whose substitution reaches
+        nothing the training uses (no name it refers to, directly or through the cells defining them, is
+        rebound by a changed cell) gets copies of the reference's trained values instead of training again.
+        """
+        cells = [(cell.source, reference.is_training(cell)) for cell in notebooks.read(self.a.notebook).cells
+                 if cell.cell_type == "code" and reference.grade_id(cell).endswith(reference.LIBRARY_SUFFIXES)]
         if old is not None:
-            assert source.count(old) == 1
-            source = source.replace(old, new)
+            assert sum(source.count(old) for source, _ in cells) == 1
         module = types.ModuleType(f"variant_{self.a.name}_{abs(hash((old, new)))}")
         sys.modules[module.__name__] = module
-        module.__dict__.update(np=np, dataclass=dataclasses.dataclass, field=dataclasses.field)
-        exec(source, module.__dict__)
-        return module.__dict__
+        env = module.__dict__
+        env.update(np=np, dataclass=dataclasses.dataclass, field=dataclasses.field)
+        changed: set[str] = set()  # names a changed cell (or one depending on it) binds
+        for k, (source, training) in enumerate(cells):
+            edited = source.replace(old, new) if old is not None else source
+            bound, used = _names(edited)
+            if training and not used & changed and (old is not None or k in self._trained):
+                env.update(copy.deepcopy(self.trained(k)))
+                continue
+            exec(compile(edited, f"<{self.a.name} cell {k}>", "exec"), env)
+            if edited != source or used & changed:
+                changed |= bound
+            if training and old is None:
+                self._trained.setdefault(k, {n: env[n] for n in bound if n in env})
+        return env
+
+    def trained(self, k: int) -> dict:
+        """What the reference's training cell ``k`` binds (its trained model, losses...)."""
+        if k not in self._trained:
+            self.namespace()
+        return self._trained[k]
 
     def score(self, env: dict) -> dict[str, float]:
         """Grade a namespace the way the pipeline does (capture, then verdicts), without a kernel."""
@@ -51,6 +77,35 @@ class Graded:
             except Exception as exc:
                 captured[entry["id"]] = {"error": np.array(repr(exc))}
         return {q: score_question(q, m, self.cases, captured, self.ref).score for q, m in self.a.questions.items()}
+
+
+def _names(source: str) -> tuple[set[str], set[str]]:
+    """(names a cell binds at its top level, names it refers to anywhere), conservatively: a name whose
+    attribute or item the cell sets counts as bound, and an attribute name counts as a reference."""
+    bound, used = set(), set()
+    tree = ast.parse(source)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            used.add(node.id)
+        elif isinstance(node, ast.Attribute):
+            used.add(node.attr)
+    for statement in tree.body:
+        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bound.add(statement.name)
+        elif isinstance(statement, (ast.Import, ast.ImportFrom)):
+            bound |= {(a.asname or a.name).split(".")[0] for a in statement.names}
+        nested = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
+        stack = [] if isinstance(statement, nested) else [statement]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, (ast.Name, ast.Attribute, ast.Subscript)) and isinstance(node.ctx, (ast.Store, ast.Del)):
+                base = node
+                while isinstance(base, (ast.Attribute, ast.Subscript)):
+                    base = base.value
+                if isinstance(base, ast.Name):
+                    bound.add(base.id)
+            stack += [child for child in ast.iter_child_nodes(node) if not isinstance(child, nested)]
+    return bound, used
 
 
 _GRADED: dict[str, Graded] = {}
