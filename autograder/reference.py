@@ -45,30 +45,45 @@ def is_training(cell) -> bool:
     return grade_id(cell).endswith(TRAINING_SUFFIX)
 
 
-def load_module(path: Path) -> types.ModuleType:
-    """Execute the library cells of the notebook at ``path`` as a module named ``reference_<stem>``."""
+def training_names(nb) -> set[str]:
+    """The names the training cells assign at their top level (the student's trained model...), which
+    the reference does not hold."""
+    import ast
+
+    names: set[str] = set()
+    for cell in nb.cells:
+        if cell.cell_type == "code" and is_training(cell):
+            for node in ast.walk(ast.parse(cell.source)):
+                if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                    names.add(node.id)
+    return names
+
+
+def load_module(path: Path, training: bool = False) -> types.ModuleType:
+    """Execute the library cells of the notebook at ``path`` as a module named ``reference_<stem>``
+    (with its training cells too when ``training``: the release records self-checks of a trained model)."""
     nb = nbformat.read(path, as_version=4)
-    module = types.ModuleType(f"reference_{path.stem}")
+    module = types.ModuleType(f"reference_{path.stem}" + ("_trained" if training else ""))
     module.__file__ = str(path)
     sys.modules[module.__name__] = module  # dataclasses look their module up here
     env = module.__dict__
     env.update(np=np, dataclass=dataclasses.dataclass, field=dataclasses.field)
-    for source in library_cells(nb, training=False):
+    for source in library_cells(nb, training=training):
         exec(compile(source, str(path), "exec"), env)
     return module
 
 
-def load(assignment: str) -> types.ModuleType:
+def load(assignment: str, training: bool = False) -> types.ModuleType:
     """The reference namespace of ``assignment`` (cached until its notebook changes; do not mutate it)."""
     from .assignments import get
 
     path = get(assignment).notebook
-    return _load(str(path), path.stat().st_mtime_ns)
+    return _load(str(path), path.stat().st_mtime_ns, training)
 
 
 @lru_cache(maxsize=None)
-def _load(path: str, stamp: int) -> types.ModuleType:
-    return load_module(Path(path))
+def _load(path: str, stamp: int, training: bool) -> types.ModuleType:
+    return load_module(Path(path), training)
 
 
 load.cache_clear = _load.cache_clear

@@ -173,7 +173,7 @@ def public_tests(assignment: str) -> dict[str, str]:
     from .public import render
 
     a = assignments.get(assignment)
-    ref = reference.load(assignment)
+    ref = reference.load(assignment, training=True)  # a self-check may test the trained model
     return {q: render(assignment, q, a.spec, ref) for q in a.spec.PUBLIC}
 
 
